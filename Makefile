@@ -1,0 +1,50 @@
+# ContactGraph — the two commands a fresh machine needs: `make run` and `make test`.
+# Everything is installed from pyproject.toml + uv.lock into .venv (locked, reproducible).
+
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: install run test lint typecheck pytest schema bench clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+# The stamp is rebuilt whenever the declared or locked dependencies change.
+$(VENV)/.installed: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --locked --all-extras --python $(PYTHON)
+	touch $@
+
+install: $(VENV)/.installed
+
+## Start the embedded database (or use MONGODB_URI), seed the demo account, serve GraphQL.
+run: install
+	$(BIN)/contactgraph serve
+
+## Lint, type-check and run the whole suite against a real MongoDB wire-protocol server.
+test: install lint typecheck pytest
+
+lint: install
+	$(BIN)/ruff check app tests bench
+	$(BIN)/ruff format --check app tests bench
+
+typecheck: install
+	$(BIN)/mypy
+
+pytest: install
+	$(BIN)/pytest -q
+
+schema: install
+	$(BIN)/contactgraph export-schema > schema.graphql
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .mypy_cache .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""ContactGraph: a GraphQL gateway over marketing contact data."""

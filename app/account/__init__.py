@@ -1,0 +1,1 @@
+"""Account configuration: identifier keys, attribute definitions, lists, audiences, API keys."""

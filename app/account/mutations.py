@@ -1,0 +1,103 @@
+"""Mutations of the account domain (the `admin` scope): thin resolvers over the use cases."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from app.auth import ScopeName, requires
+from app.errors import DomainError, UserError, user_errors
+from app.inputs import plain
+
+from .attributes import create_attribute
+from .audiences import create_audience
+from .lists import create_list
+from .setup import set_identifier_keys
+from .types import (
+    Account,
+    AccountAttributeCreateInput,
+    AccountIdentifierKeysInput,
+    AccountListCreateInput,
+    Audience,
+    AudienceCreateInput,
+    AttributeDefinitionType,
+    ContactList,
+)
+
+ADMIN = [requires(ScopeName.ADMIN)]
+
+
+@strawberry.type
+class AccountAttributeCreatePayload:
+    attribute: AttributeDefinitionType | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class AccountListCreatePayload:
+    list: ContactList | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class AudienceCreatePayload:
+    audience: Audience | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class AccountIdentifierKeysSetPayload:
+    account: Account | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class AccountMutations:
+    @strawberry.mutation(description="Define a contact attribute.", permission_classes=ADMIN)
+    async def account_attribute_create(
+        self, info: Info[Any, None], input: AccountAttributeCreateInput
+    ) -> AccountAttributeCreatePayload:
+        try:
+            created = await create_attribute(info.context.account_id, info.context.db, input.to_model())
+        except DomainError as exc:
+            return AccountAttributeCreatePayload(user_errors=user_errors(exc))
+        return AccountAttributeCreatePayload(attribute=AttributeDefinitionType.from_model(created))
+
+    @strawberry.mutation(description="Create a list.", permission_classes=ADMIN)
+    async def account_list_create(
+        self, info: Info[Any, None], input: AccountListCreateInput
+    ) -> AccountListCreatePayload:
+        try:
+            doc = await create_list(info.context.account_id, info.context.db, input.key, input.name)
+        except DomainError as exc:
+            return AccountListCreatePayload(user_errors=user_errors(exc))
+        return AccountListCreatePayload(list=ContactList(key=doc["key"], name=doc["name"]))
+
+    @strawberry.mutation(description="Save contact conditions as an audience.", permission_classes=ADMIN)
+    async def audience_create(self, info: Info[Any, None], input: AudienceCreateInput) -> AudienceCreatePayload:
+        try:
+            doc = await create_audience(
+                info.context.account_id, info.context.db, input.key, input.name, plain(input.rule)
+            )
+        except DomainError as exc:
+            return AudienceCreatePayload(user_errors=user_errors(exc))
+        return AudienceCreatePayload(audience=Audience.from_doc(doc))
+
+    @strawberry.mutation(
+        description="Choose the primary key (email or a defined attribute) and the unique secondary keys.",
+        permission_classes=ADMIN,
+    )
+    async def account_identifier_keys_set(
+        self, info: Info[Any, None], input: AccountIdentifierKeysInput
+    ) -> AccountIdentifierKeysSetPayload:
+        ctx = info.context
+        try:
+            await set_identifier_keys(ctx.account_id, ctx.db, input.primary_key, list(input.secondary_keys))
+        except DomainError as exc:
+            return AccountIdentifierKeysSetPayload(user_errors=user_errors(exc))
+        from .repository import get_account
+
+        doc = await get_account(ctx.account_id, ctx.db)
+        return AccountIdentifierKeysSetPayload(account=Account.from_doc(doc) if doc else None)

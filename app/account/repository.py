@@ -1,0 +1,135 @@
+"""Database access for account configuration. Every function takes the account id first.
+
+The one exception is ``find_api_key``: authentication looks a key up by its hash to
+learn which account it belongs to, so there is no account to scope by yet.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from pymongo.errors import DuplicateKeyError
+
+from app.db import (
+    ACCOUNTS,
+    API_KEYS,
+    ATTRIBUTE_DEFINITIONS,
+    AUDIENCES,
+    CONTACTS,
+    EVENT_PROPERTIES,
+    LISTS,
+    Database,
+    Document,
+    scoped,
+    secondary_key_index,
+)
+
+_NO_ID = {"_id": 0}
+
+
+async def get_account(account_id: str, db: Database) -> Document | None:
+    return await db[ACCOUNTS].find_one(scoped(account_id, {"_id": account_id}))
+
+
+async def insert_account(account_id: str, db: Database, doc: Document) -> bool:
+    """False when the account already exists."""
+    try:
+        await db[ACCOUNTS].insert_one({**doc, "_id": account_id, "accountId": account_id})
+    except DuplicateKeyError:
+        return False
+    return True
+
+
+async def set_identifier_keys(
+    account_id: str, db: Database, primary_key: str, secondary_keys: list[str]
+) -> None:
+    """Store the keys and create a unique index for each non-email key before using it."""
+    keys = set(secondary_keys) | ({primary_key} - {"email"})
+    if keys:
+        await db[CONTACTS].create_indexes([secondary_key_index(k) for k in sorted(keys)])
+    await db[ACCOUNTS].update_one(
+        scoped(account_id, {"_id": account_id}),
+        {"$set": {"primaryKey": primary_key, "secondaryKeys": secondary_keys}},
+    )
+
+
+# -- API keys ---------------------------------------------------------------------------
+
+
+async def find_api_key(db: Database, key_hash: str) -> Document | None:
+    """Unscoped by design: the key is what tells us the account."""
+    return await db[API_KEYS].find_one({"_id": key_hash, "revokedAt": None})
+
+
+async def insert_api_key(account_id: str, db: Database, doc: Document) -> None:
+    await db[API_KEYS].insert_one(scoped(account_id, doc))
+
+
+async def list_api_keys(account_id: str, db: Database) -> list[Document]:
+    return await db[API_KEYS].find(scoped(account_id)).sort("createdAt", 1).to_list()
+
+
+async def revoke_api_key(account_id: str, db: Database, key_id_prefix: str, at: datetime) -> int:
+    result = await db[API_KEYS].update_many(
+        scoped(account_id, {"_id": {"$regex": f"^{re.escape(key_id_prefix)}"}, "revokedAt": None}),
+        {"$set": {"revokedAt": at}},
+    )
+    return result.modified_count
+
+
+async def touch_api_key(account_id: str, db: Database, key_hash: str, at: datetime) -> None:
+    await db[API_KEYS].update_one(scoped(account_id, {"_id": key_hash}), {"$set": {"lastUsedAt": at}})
+
+
+# -- attribute definitions, lists, audiences, event properties -------------------------
+
+
+async def list_attribute_definitions(account_id: str, db: Database) -> list[Document]:
+    return await db[ATTRIBUTE_DEFINITIONS].find(scoped(account_id), _NO_ID).sort("key", 1).to_list()
+
+
+async def insert_attribute_definition(account_id: str, db: Database, doc: Document) -> bool:
+    return await _insert_unique(account_id, db, ATTRIBUTE_DEFINITIONS, doc)
+
+
+async def list_lists(account_id: str, db: Database) -> list[Document]:
+    return await db[LISTS].find(scoped(account_id), _NO_ID).sort("key", 1).to_list()
+
+
+async def insert_list(account_id: str, db: Database, doc: Document) -> bool:
+    return await _insert_unique(account_id, db, LISTS, doc)
+
+
+async def list_audiences(account_id: str, db: Database) -> list[Document]:
+    return await db[AUDIENCES].find(scoped(account_id), _NO_ID).sort("key", 1).to_list()
+
+
+async def get_audience(account_id: str, db: Database, key: str) -> Document | None:
+    return await db[AUDIENCES].find_one(scoped(account_id, {"key": key}), _NO_ID)
+
+
+async def insert_audience(account_id: str, db: Database, doc: Document) -> bool:
+    return await _insert_unique(account_id, db, AUDIENCES, doc)
+
+
+async def list_event_properties(account_id: str, db: Database) -> list[Document]:
+    cursor = db[EVENT_PROPERTIES].find(scoped(account_id), _NO_ID)
+    return await cursor.sort([("action", 1), ("key", 1)]).to_list()
+
+
+async def key_in_use(account_id: str, db: Database, key: str) -> str | None:
+    """Attributes and lists share one namespace of keys; which one holds ``key``, if any."""
+    for collection, kind in ((ATTRIBUTE_DEFINITIONS, "attribute"), (LISTS, "list")):
+        if await db[collection].find_one(scoped(account_id, {"key": key}), {"_id": 1}):
+            return kind
+    return None
+
+
+async def _insert_unique(account_id: str, db: Database, collection: str, doc: dict[str, Any]) -> bool:
+    try:
+        await db[collection].insert_one(scoped(account_id, doc))
+    except DuplicateKeyError:
+        return False
+    return True

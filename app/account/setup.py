@@ -1,0 +1,78 @@
+"""Creating an account and choosing its identifier keys (primary and secondary)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pymongo.errors import OperationFailure
+
+from app.db import Database, Document
+from app.errors import DomainError, ErrorCode, Problem
+
+from . import repository
+from .attributes import AttributeDefinition, AttributeType, check_key, create_attribute, load_definitions
+
+IDENTIFIER_TYPES = (AttributeType.STRING, AttributeType.NUMBER)
+
+
+async def create_account(
+    db: Database,
+    account_id: str,
+    name: str,
+    *,
+    primary_key: str = "email",
+    secondary_keys: tuple[str, ...] = (),
+) -> Document:
+    """Create the account; non-email identifier keys get a string attribute if none exists."""
+    problems = check_key(account_id, ("accountId",))
+    if problems:
+        raise DomainError(problems)
+    created = await repository.insert_account(
+        account_id,
+        db,
+        {"name": name, "primaryKey": "email", "secondaryKeys": [], "createdAt": datetime.now(UTC)},
+    )
+    if not created:
+        raise DomainError.one(ErrorCode.VALIDATION_ERROR, f"Account {account_id!r} already exists", ("accountId",))
+    definitions = await load_definitions(account_id, db)
+    for key in {primary_key, *secondary_keys} - {"email"} - set(definitions):
+        await create_attribute(account_id, db, AttributeDefinition(key, key, AttributeType.STRING))
+    await set_identifier_keys(account_id, db, primary_key, list(secondary_keys))
+    account = await repository.get_account(account_id, db)
+    assert account is not None
+    return account
+
+
+async def set_identifier_keys(
+    account_id: str, db: Database, primary_key: str, secondary_keys: list[str]
+) -> None:
+    """Keys other than email must be defined string or number attributes; each is unique."""
+    definitions = await load_definitions(account_id, db)
+    problems: list[Problem] = []
+    for i, key in enumerate([primary_key, *secondary_keys]):
+        path = ("primaryKey",) if i == 0 else ("secondaryKeys", str(i - 1))
+        if key == "email":
+            if i > 0:
+                problems.append(Problem(ErrorCode.VALIDATION_ERROR, "email cannot be a secondary key", path))
+            continue
+        definition = definitions.get(key)
+        if definition is None or definition.type not in IDENTIFIER_TYPES:
+            problems.append(
+                Problem(
+                    ErrorCode.VALIDATION_ERROR,
+                    f"Identifier key {key!r} must be a defined string or number attribute",
+                    path,
+                )
+            )
+    if len(set(secondary_keys)) != len(secondary_keys) or primary_key in secondary_keys:
+        problems.append(Problem(ErrorCode.VALIDATION_ERROR, "Identifier keys must be distinct", ("secondaryKeys",)))
+    if problems:
+        raise DomainError(problems)
+    try:
+        await repository.set_identifier_keys(account_id, db, primary_key, secondary_keys)
+    except OperationFailure as exc:  # existing duplicates make the unique index impossible
+        raise DomainError.one(
+            ErrorCode.VALIDATION_ERROR,
+            f"Cannot make these keys unique: existing contacts share a value ({exc.code})",
+            ("secondaryKeys",),
+        ) from exc

@@ -1,0 +1,1 @@
+"""Activities: sends, opens, clicks and custom events of contacts."""

@@ -1,0 +1,103 @@
+"""GraphQL types of the activities domain."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from app.connection import Connection
+from app.db import ACTIVITIES, Document, docs_by_node_ids
+from app.inputs import DateTimeFilter
+from app.scalars import JSON, DateTime
+
+from .filters import ACTION_TRACKING_TYPES
+
+if TYPE_CHECKING:
+    from app.contacts.types import Contact
+
+
+@strawberry.enum(description="Constant Contact tracking activity types and the actions they name.")
+class TrackingType(Enum):
+    EM_SENDS = "EM_SENDS"
+    EM_OPENS = "EM_OPENS"
+    EM_CLICKS = "EM_CLICKS"
+    EM_BOUNCES = "EM_BOUNCES"
+    EM_OPTOUTS = "EM_OPTOUTS"
+    EM_FORWARDS = "EM_FORWARDS"
+
+
+@strawberry.enum(description="Order of activities by their time (ties broken by id).")
+class ActivitySort(Enum):
+    ATS_DESC = "desc"
+    ATS_ASC = "asc"
+
+
+@strawberry.input(description="Which activities to return; all given conditions must hold.")
+class ActivityWhere:
+    action: str | None = None
+    actions: list[str] | None = None
+    tracking_types: list[TrackingType] | None = None
+    ats: DateTimeFilter | None = None
+    mc_id: str | None = strawberry.field(default=None, name="mcID")
+
+
+@strawberry.type(description="Something a contact did or was sent: a send, open, click or custom event.")
+class Activity(relay.Node):
+    node_id: relay.NodeID[str]
+    doc: strawberry.Private[Document]
+
+    @classmethod
+    def from_doc(cls, doc: Document) -> Activity:
+        return cls(node_id=str(doc["_id"]), doc=doc)
+
+    @strawberry.field(name="cID")
+    def cid(self) -> str:
+        return str(self.doc["cID"])
+
+    @strawberry.field
+    def action(self) -> str:
+        return str(self.doc["action"])
+
+    @strawberry.field(description="When it happened (UTC).")
+    def ats(self) -> DateTime:
+        return self.doc["ats"]  # type: ignore[no-any-return]
+
+    @strawberry.field
+    def properties(self) -> JSON:
+        return self.doc.get("properties") or {}
+
+    @strawberry.field(name="mcID")
+    def mc_id(self) -> str | None:
+        return self.doc.get("mcID")
+
+    @strawberry.field
+    def channel(self) -> str | None:
+        return self.doc.get("channel")
+
+    @strawberry.field(description="The Constant Contact tracking type, where one applies.")
+    def tracking_type(self) -> TrackingType | None:
+        kind = ACTION_TRACKING_TYPES.get(self.doc["action"])
+        return TrackingType(kind) if kind else None
+
+    @strawberry.field
+    async def contact(
+        self, info: Info[Any, None]
+    ) -> Annotated[Contact, strawberry.lazy("app.contacts.types")] | None:
+        from app.contacts.types import Contact
+
+        doc = await info.context.loaders.contact_by_id.load(self.doc["cID"])
+        return Contact.from_doc(doc) if doc else None
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info[Any, None], node_ids: list[str], required: bool = False
+    ) -> list[Activity | None]:
+        docs = await docs_by_node_ids(info.context.db[ACTIVITIES], info.context.account_id, node_ids)
+        return [cls.from_doc(d) if d else None for d in docs]
+
+
+ActivityConnection = Connection[Activity]

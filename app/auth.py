@@ -1,0 +1,183 @@
+"""API keys: generation, hashing, the HTTP authentication middleware, scopes and permissions.
+
+Keys are shown once and stored as SHA-256 hashes (``apiKeys._id``). A request
+authenticates with HTTP Basic (the key as the username, as the reference API does)
+or ``Authorization: Bearer KEY``. The key decides the account: every query the
+request runs is scoped to ``Principal.account_id``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import orjson
+from starlette.types import ASGIApp, Receive, Scope, Send
+from strawberry.permission import BasePermission
+from strawberry.types import Info
+
+KEY_PREFIX = "cg_"
+
+
+class ScopeName(StrEnum):
+    CONTACTS_READ = "contacts:read"
+    CONTACTS_WRITE = "contacts:write"
+    ACTIVITIES_READ = "activities:read"
+    ACTIVITIES_WRITE = "activities:write"
+    ACTIVITIES_SYSTEM = "activities:system"
+    REPORTS = "reports"
+    ADMIN = "admin"
+
+
+ALL_SCOPES: frozenset[ScopeName] = frozenset(ScopeName)
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: the account and what the key may do."""
+
+    account_id: str
+    key_id: str
+    scopes: frozenset[ScopeName]
+
+    def allows(self, scope: ScopeName) -> bool:
+        # `admin` is the account owner's key: it may do everything.
+        return scope in self.scopes or ScopeName.ADMIN in self.scopes
+
+
+# The principal of a request that carries no key (only the GraphiQL page): it holds no
+# scope, and its empty account id makes every repository call refuse to run.
+ANONYMOUS = Principal(account_id="", key_id="", scopes=frozenset())
+
+
+def generate_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def parse_scopes(values: list[str]) -> frozenset[ScopeName]:
+    try:
+        return frozenset(ScopeName(v) for v in values)
+    except ValueError as exc:
+        known = ", ".join(s.value for s in ScopeName)
+        raise ValueError(f"unknown scope in {values}: known scopes are {known}") from exc
+
+
+def key_from_authorization(header: str | None) -> str | None:
+    """``Basic base64(key:)`` (the key as username) or ``Bearer key``."""
+    if not header:
+        return None
+    kind, _, value = header.strip().partition(" ")
+    value = value.strip()
+    if kind.lower() == "bearer":
+        return value or None
+    if kind.lower() == "basic":
+        try:
+            decoded = base64.b64decode(value, validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        username, _, password = decoded.partition(":")
+        return username or password or None
+    return None
+
+
+Authenticator = Callable[[str], Awaitable[Principal | None]]
+
+
+class ApiKeyMiddleware:
+    """Authenticates requests under the protected paths; 401 with a JSON body otherwise.
+
+    The GraphiQL page itself (a browser GET of ``/graphql`` asking for HTML, with no
+    query) is served without a key: it holds no data, and the key goes in its headers.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        authenticator: Callable[[Scope], Authenticator],
+        protected: tuple[str, ...] = ("/graphql", "/downloads"),
+    ) -> None:
+        self.app = app
+        self.authenticator = authenticator
+        self.protected = protected
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket") or not scope["path"].startswith(
+            self.protected
+        ):
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        if scope["type"] == "http" and _is_ide_page(scope, headers):
+            await self.app(scope, receive, send)
+            return
+        key = key_from_authorization(headers.get("authorization"))
+        principal = await self.authenticator(scope)(key) if key else None
+        if principal is None:
+            await _unauthorized(scope, send, "missing" if key is None else "unknown")
+            return
+        scope.setdefault("state", {})["principal"] = principal
+        await self.app(scope, receive, send)
+
+
+def _is_ide_page(scope: Scope, headers: dict[str, str]) -> bool:
+    return (
+        scope["method"] == "GET"
+        and "text/html" in headers.get("accept", "")
+        and b"query=" not in scope.get("query_string", b"")
+    )
+
+
+async def _unauthorized(scope: Scope, send: Send, why: str) -> None:
+    if scope["type"] == "websocket":
+        await send({"type": "websocket.close", "code": 4401, "reason": "Unauthorized"})
+        return
+    message = (
+        "Missing API key: send 'Authorization: Bearer <key>' or HTTP Basic with the key as username"
+        if why == "missing"
+        else "Unknown or revoked API key"
+    )
+    body = orjson.dumps({"errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 401,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"www-authenticate", b'Basic realm="contactgraph", Bearer realm="contactgraph"'),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+_permission_classes: dict[ScopeName, type[BasePermission]] = {}
+
+
+def requires(scope: ScopeName) -> type[BasePermission]:
+    """A Strawberry permission class that admits keys holding ``scope``."""
+    if scope in _permission_classes:
+        return _permission_classes[scope]
+
+    class RequiresScope(BasePermission):
+        message = f"Not allowed: this field requires the '{scope.value}' scope"
+        error_extensions = {"code": "FORBIDDEN", "requiredScope": scope.value}  # noqa: RUF012
+
+        def has_permission(self, source: Any, info: Info[Any, Any], **kwargs: Any) -> bool:
+            principal: Principal = info.context.principal
+            return principal.allows(scope)
+
+    RequiresScope.__name__ = f"Requires_{scope.name}"
+    _permission_classes[scope] = RequiresScope
+    return RequiresScope

@@ -1,0 +1,244 @@
+"""The `contactgraph` command: serve, seed-demo, account, apikey, export-schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+from app import logs
+from app.db import Database, connect, ensure_indexes
+from app.embedded import EmbeddedMongo, running_uri
+from app.errors import DomainError
+from app.settings import Settings
+
+log = logging.getLogger("contactgraph")
+DEMO_KEY_FILE = "demo-api-key"
+
+
+@contextlib.contextmanager
+def database_uri(settings: Settings) -> Iterator[Settings]:
+    """Settings with a MONGODB_URI: the configured one, the embedded server another
+    process (e.g. `make run`) already runs on the same store, or a new embedded server."""
+    if settings.mongodb_uri:
+        yield settings
+        return
+    uri = running_uri(settings.data_dir)
+    if uri:
+        yield settings.model_copy(update={"mongodb_uri": uri})
+        return
+    with EmbeddedMongo(settings.data_dir.resolve()) as server:
+        yield settings.model_copy(update={"mongodb_uri": server.uri})
+
+
+@contextlib.asynccontextmanager
+async def open_db(settings: Settings) -> AsyncIterator[Database]:
+    client = connect(settings)
+    try:
+        db = client[settings.mongodb_db]
+        await ensure_indexes(db)
+        yield db
+    finally:
+        await client.close()
+
+
+# -- serve -----------------------------------------------------------------------------
+
+
+async def _prepare_demo(settings: Settings, seed: bool) -> str | None:
+    """Seed the demo account on first start; the demo key, if this store has one."""
+    from app.account.keys import create_api_key
+    from app.auth import ALL_SCOPES
+    from app.seed import is_seeded, seed_demo
+
+    key_file = settings.data_dir / DEMO_KEY_FILE
+    async with open_db(settings) as db:
+        if not seed:
+            return None
+        if not await is_seeded(db):
+            log.info("seeding the demo account (first start)")
+            result = await seed_demo(db)
+            _write_key(key_file, result.api_key)
+        elif not key_file.exists():
+            key, _ = await create_api_key("demo", db, "demo admin key", ALL_SCOPES)
+            _write_key(key_file, key)
+    return key_file.read_text().strip()
+
+
+def _write_key(path: Path, key: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(key + "\n")
+    path.chmod(0o600)
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from app.main import create_app
+
+    host, port = args.host or settings.host, args.port or settings.port
+    embedded = not settings.mongodb_uri
+    with database_uri(settings) as settings:
+        demo_key = asyncio.run(_prepare_demo(settings, seed=embedded or args.seed_demo))
+        url = f"http://{host}:{port}/graphql"
+        print(f"\nContactGraph is serving GraphQL (and GraphiQL) at {url}", file=sys.stderr)
+        if demo_key:
+            print(f"Demo API key (account 'demo'): {demo_key}", file=sys.stderr)
+            print(f'  curl -s {url} -H "Authorization: Bearer {demo_key}" -H "Content-Type: application/json" '
+                  "-d '{\"query\":\"{ account { id } }\"}'", file=sys.stderr)  # fmt: skip
+        print("Press Ctrl-C to stop.\n", file=sys.stderr)
+        config = uvicorn.Config(
+            create_app(settings), host=host, port=port, log_config=None, lifespan="on",
+            workers=1, proxy_headers=False, timeout_graceful_shutdown=20,
+        )  # fmt: skip
+        # uvicorn re-raises the Ctrl-C it handled once it has shut down gracefully.
+        with contextlib.suppress(KeyboardInterrupt):
+            uvicorn.Server(config).run()
+    print("stopped", file=sys.stderr)
+    return 0
+
+
+# -- seed-demo, account, apikey ------------------------------------------------------
+
+
+def cmd_seed_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from app.seed import is_seeded, seed_demo
+
+    async def run() -> int:
+        async with open_db(settings) as db:
+            if await is_seeded(db, args.account):
+                print(f"account {args.account!r} already exists; nothing seeded", file=sys.stderr)
+                return 1
+            result = await seed_demo(
+                db, args.account, contacts=args.contacts, events_per_contact=args.events_per_contact, seed=args.seed
+            )
+        print(
+            f"seeded account {result.account_id!r}: {result.contacts} contacts, "
+            f"{result.activities} activities, {result.orders} orders",
+            file=sys.stderr,
+        )
+        print(result.api_key)
+        return 0
+
+    with database_uri(settings) as settings:
+        return asyncio.run(run())
+
+
+def cmd_account_create(args: argparse.Namespace, settings: Settings) -> int:
+    from app.account.setup import create_account
+
+    async def run() -> None:
+        async with open_db(settings) as db:
+            await create_account(
+                db, args.id, args.name or args.id, primary_key=args.primary_key,
+                secondary_keys=tuple(args.secondary_key or ()),
+            )  # fmt: skip
+
+    with database_uri(settings) as settings:
+        asyncio.run(run())
+    print(f"created account {args.id!r}", file=sys.stderr)
+    return 0
+
+
+def cmd_apikey(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import UTC, datetime
+
+    from app.account import repository
+    from app.account.keys import create_api_key
+    from app.auth import parse_scopes
+
+    async def run() -> int:
+        async with open_db(settings) as db:
+            if args.apikey_command == "create":
+                scopes = parse_scopes([s.strip() for value in args.scope for s in value.split(",") if s.strip()])
+                key, doc = await create_api_key(args.account, db, args.name, scopes)
+                print(f"key id {doc['_id'][:12]} for account {args.account!r} with scopes "
+                      f"{', '.join(doc['scopes'])}; it is shown only once:", file=sys.stderr)  # fmt: skip
+                print(key)
+            elif args.apikey_command == "list":
+                for doc in await repository.list_api_keys(args.account, db):
+                    state = "revoked" if doc.get("revokedAt") else "active"
+                    print(f"{doc['_id'][:12]}  {state:8} {doc.get('name', '')!s:24} {','.join(doc['scopes'])}")
+            else:
+                count = await repository.revoke_api_key(args.account, db, args.key_id, datetime.now(UTC))
+                print(f"revoked {count} key(s)", file=sys.stderr)
+                return 0 if count else 1
+        return 0
+
+    with database_uri(settings) as settings:
+        return asyncio.run(run())
+
+
+def cmd_export_schema(args: argparse.Namespace, settings: Settings) -> int:
+    from app.schema import schema_sdl
+
+    sys.stdout.write(schema_sdl())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="contactgraph", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve GraphQL (starts the embedded database unless MONGODB_URI is set)")
+    serve.add_argument("--host", help="bind address (default CONTACTGRAPH_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default CONTACTGRAPH_PORT or 8000)")
+    serve.add_argument("--seed-demo", action="store_true", help="seed the demo account on MONGODB_URI too")
+    serve.set_defaults(func=cmd_serve)
+
+    seed = sub.add_parser("seed-demo", help="create a demo account with realistic, deterministic data")
+    seed.add_argument("--account", default="demo")
+    seed.add_argument("--contacts", type=int, default=500)
+    seed.add_argument("--events-per-contact", type=int, default=10)
+    seed.add_argument("--seed", type=int, default=42, help="random seed (same seed, same data)")
+    seed.set_defaults(func=cmd_seed_demo)
+
+    account = sub.add_parser("account", help="manage accounts").add_subparsers(dest="account_command", required=True)
+    create = account.add_parser("create", help="create an account")
+    create.add_argument("--id", required=True, help="account slug")
+    create.add_argument("--name")
+    create.add_argument("--primary-key", default="email")
+    create.add_argument("--secondary-key", action="append", help="unique identifier key (repeatable)")
+    create.set_defaults(func=cmd_account_create)
+
+    apikey = sub.add_parser("apikey", help="manage API keys").add_subparsers(dest="apikey_command", required=True)
+    key_create = apikey.add_parser("create", help="create a key (printed once)")
+    key_create.add_argument("--account", required=True)
+    key_create.add_argument("--scope", action="append", required=True,
+                            help="scope, repeatable or comma-separated: contacts:read, contacts:write, "
+                            "activities:read, activities:write, activities:system, reports, admin")  # fmt: skip
+    key_create.add_argument("--name", default="api key")
+    key_list = apikey.add_parser("list", help="list an account's keys")
+    key_list.add_argument("--account", required=True)
+    key_revoke = apikey.add_parser("revoke", help="revoke a key by the id `list` shows")
+    key_revoke.add_argument("--account", required=True)
+    key_revoke.add_argument("key_id")
+    for p in (key_create, key_list, key_revoke):
+        p.set_defaults(func=cmd_apikey)
+
+    export = sub.add_parser("export-schema", help="print the GraphQL schema (SDL)")
+    export.set_defaults(func=cmd_export_schema)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = Settings()
+    logs.configure(settings.log_level)
+    try:
+        code: int = args.func(args, settings)
+    except DomainError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Commerce: the contact cart and orders."""

@@ -1,0 +1,164 @@
+"""GraphQL types of the commerce domain: the cart and orders."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from app.connection import Connection
+from app.db import ORDERS, Document, docs_by_node_ids
+from app.scalars import JSON, DateTime
+
+if TYPE_CHECKING:
+    from app.contacts.types import Contact
+
+
+@strawberry.type(description="A product in a cart or an order.")
+class LineItem:
+    product_id: str = strawberry.field(name="productID")
+    sku: str | None
+    category: str | None
+    name: str | None
+    description: str | None
+    qty: int
+    item_price: float | None
+    amount: float | None = strawberry.field(description="qty × itemPrice unless given.")
+    url: str | None
+    images: list[str]
+    properties: JSON | None
+    attr: JSON | None
+
+    @classmethod
+    def from_doc(cls, doc: Document) -> LineItem:
+        qty = int(doc.get("qty", 1))
+        price = doc.get("itemPrice")
+        amount = doc.get("amount")
+        if amount is None and price is not None:
+            amount = round(qty * float(price), 2)
+        return cls(
+            product_id=str(doc.get("productID", "")),
+            sku=doc.get("sku"),
+            category=doc.get("category"),
+            name=doc.get("name"),
+            description=doc.get("description"),
+            qty=qty,
+            item_price=price,
+            amount=amount,
+            url=doc.get("url"),
+            images=list(doc.get("images") or []),
+            properties=doc.get("properties"),
+            attr=doc.get("attr"),
+        )
+
+
+@strawberry.type(description="A contact's shopping cart.")
+class Cart:
+    mc_id: str | None = strawberry.field(name="mcID")
+    customer_id: str | None = strawberry.field(name="customerID")
+    link_id: str | None = strawberry.field(name="linkID")
+    url: str | None
+    items: list[LineItem]
+    last_modified: DateTime | None
+
+    @strawberry.field(description="Total quantity of all items.")
+    def item_count(self) -> int:
+        return sum(i.qty for i in self.items)
+
+    @strawberry.field(description="Sum of the items' amounts (qty × itemPrice where amount is absent).")
+    def total(self) -> float:
+        return round(sum(i.amount or 0.0 for i in self.items), 2)
+
+    @classmethod
+    def from_doc(cls, doc: Document) -> Cart:
+        return cls(
+            mc_id=doc.get("mcID"),
+            customer_id=doc.get("customerID"),
+            link_id=doc.get("linkID"),
+            url=doc.get("url"),
+            items=[LineItem.from_doc(i) for i in doc.get("items") or []],
+            last_modified=doc.get("lastModified"),
+        )
+
+
+@strawberry.type(description="Where an order ships.")
+class ShippingAddress:
+    name: str | None
+    address: str | None
+    city: str | None
+    state: str | None
+    postal_code: str | None
+    country: str | None
+
+
+@strawberry.type(description="An order placed by a contact.")
+class Order(relay.Node):
+    node_id: relay.NodeID[str]
+    doc: strawberry.Private[Document]
+
+    @classmethod
+    def from_doc(cls, doc: Document) -> Order:
+        return cls(node_id=str(doc["_id"]), doc=doc)
+
+    @strawberry.field(name="orderID")
+    def order_id(self) -> str:
+        return str(self.doc["orderID"])
+
+    @strawberry.field(name="cID")
+    def cid(self) -> str:
+        return str(self.doc["cID"])
+
+    @strawberry.field
+    def purchase_date(self) -> DateTime:
+        return self.doc["purchaseDate"]  # type: ignore[no-any-return]
+
+    @strawberry.field
+    def status(self) -> str | None:
+        return self.doc.get("status")
+
+    @strawberry.field
+    def items(self) -> list[LineItem]:
+        return [LineItem.from_doc(i) for i in self.doc.get("items") or []]
+
+    @strawberry.field
+    def total_amount(self) -> float | None:
+        return self.doc.get("totalAmount")
+
+    @strawberry.field
+    def shipping_address(self) -> ShippingAddress | None:
+        a = self.doc.get("shippingAddress")
+        if not a:
+            return None
+        return ShippingAddress(
+            name=a.get("name"),
+            address=a.get("address"),
+            city=a.get("city"),
+            state=a.get("state"),
+            postal_code=a.get("postalCode"),
+            country=a.get("country"),
+        )
+
+    @strawberry.field
+    def properties(self) -> JSON | None:
+        return self.doc.get("properties")
+
+    @strawberry.field
+    async def contact(
+        self, info: Info[Any, None]
+    ) -> Annotated[Contact, strawberry.lazy("app.contacts.types")] | None:
+        from app.contacts.types import Contact
+
+        doc = await info.context.loaders.contact_by_id.load(self.doc["cID"])
+        return Contact.from_doc(doc) if doc else None
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info[Any, None], node_ids: list[str], required: bool = False
+    ) -> list[Order | None]:
+        docs = await docs_by_node_ids(info.context.db[ORDERS], info.context.account_id, node_ids)
+        return [cls.from_doc(d) if d else None for d in docs]
+
+
+OrderConnection = Connection[Order]

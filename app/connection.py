@@ -1,0 +1,76 @@
+"""Relay connection types shared by every list: edges, pageInfo and totalCount.
+
+``totalCount`` is computed only when a query selects it (a nested connection gets
+it for free from the batched aggregation that fetched its page).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, Generic, TypeVar
+
+import strawberry
+from strawberry.dataloader import DataLoader
+from strawberry.relay import PageInfo
+
+from app.pagination import Page
+
+NodeT = TypeVar("NodeT")
+
+
+@strawberry.type(description="An edge in a connection: a node and the cursor to page after it.")
+class Edge(Generic[NodeT]):
+    cursor: str
+    node: NodeT
+
+
+@strawberry.type(description="A page of a list (Relay connection) with the total number of items.")
+class Connection(Generic[NodeT]):
+    edges: list[Edge[NodeT]]
+    page_info: PageInfo
+    count_fn: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="How many items match, across all pages.")
+    async def total_count(self) -> int:
+        return await self.count_fn()
+
+    @classmethod
+    def build(
+        cls,
+        page: Page,
+        to_node: Callable[[dict[str, Any]], NodeT],
+        count: Callable[[], Awaitable[int]] | int,
+    ) -> Connection[NodeT]:
+        edges = [Edge(cursor=page.cursor(doc), node=to_node(doc)) for doc in page.docs]
+        info = PageInfo(
+            has_next_page=page.has_next,
+            has_previous_page=page.has_previous,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        )
+        count_fn = _constant(count) if isinstance(count, int) else count
+        return cls(edges=edges, page_info=info, count_fn=count_fn)
+
+
+def _constant(value: int) -> Callable[[], Awaitable[int]]:
+    async def get() -> int:
+        return value
+
+    return get
+
+
+ParentPage = tuple[list[dict[str, Any]], int]
+
+
+class PageByParentLoader(DataLoader[Any, ParentPage]):
+    """parent id → (its page of children, its total), one batched command per level.
+
+    ``fetch`` gets every parent id of the batch at once (see ``db.page_per_parent``).
+    """
+
+    def __init__(self, fetch: Callable[[list[Any]], Awaitable[dict[Any, ParentPage]]]) -> None:
+        async def load(ids: list[Any]) -> list[ParentPage]:
+            pages = await fetch(ids)
+            return [pages.get(i, ([], 0)) for i in ids]
+
+        super().__init__(load_fn=load)

@@ -1,0 +1,44 @@
+"""Database access for contacts. Every function takes the account id first and scopes by it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from bson import ObjectId
+
+from app.db import CONTACT_ALIASES, CONTACTS, Database, Document, scoped
+
+
+async def find_by_ids(account_id: str, db: Database, ids: Sequence[ObjectId]) -> list[Document]:
+    return await db[CONTACTS].find(scoped(account_id, {"_id": {"$in": list(ids)}})).to_list()
+
+
+async def find_one_by(account_id: str, db: Database, path: str, value: Any) -> Document | None:
+    return await db[CONTACTS].find_one(scoped(account_id, {path: value}))
+
+
+async def find_survivor(account_id: str, db: Database, cid: ObjectId) -> ObjectId | None:
+    """The contact a merged-away cID now lives on, if it was merged."""
+    alias = await db[CONTACT_ALIASES].find_one(scoped(account_id, {"cID": cid}), {"survivor": 1})
+    return alias["survivor"] if alias else None
+
+
+async def find_page(
+    account_id: str,
+    db: Database,
+    query: Document,
+    sort: list[tuple[str, int]],
+    limit: int,
+) -> list[Document]:
+    cursor = db[CONTACTS].find(scoped(account_id, query)).sort(sort).limit(limit)
+    return await cursor.to_list()
+
+
+async def count(account_id: str, db: Database, query: Document) -> int:
+    return await db[CONTACTS].count_documents(scoped(account_id, query))
+
+
+async def insert_many(account_id: str, db: Database, docs: Sequence[Document]) -> list[ObjectId]:
+    result = await db[CONTACTS].insert_many([scoped(account_id, d) for d in docs])
+    return list(result.inserted_ids)

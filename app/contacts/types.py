@@ -1,0 +1,261 @@
+"""GraphQL types of the contacts domain."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+import strawberry
+from bson import ObjectId
+from bson.errors import InvalidId
+from strawberry import relay
+from strawberry.types import Info
+
+from app.activities.filters import activity_sort, build_activity_filter
+from app.activities.types import Activity, ActivityConnection, ActivitySort, ActivityWhere
+from app.auth import ScopeName, requires
+from app.commerce.types import Cart, Order, OrderConnection
+from app.connection import Connection
+from app.db import Document
+from app.errors import DomainError, InputError
+from app.inputs import DateTimeFilter, SortDirection, plain
+from app.pagination import PerParentQuery, SortKey, decode_cursor, make_page, page_size
+from app.scalars import JSON, DateTime
+
+
+@strawberry.enum(description="A channel's subscription status (promotional messages need SUBSCRIBED).")
+class SubscribeStatus(Enum):
+    NONE = "none"
+    SUBSCRIBED = "subscribed"
+    UNSUBSCRIBED = "unsubscribed"
+
+
+def _status(channel: Document) -> SubscribeStatus:
+    try:
+        return SubscribeStatus(channel.get("subscribeStatus") or "none")
+    except ValueError:
+        return SubscribeStatus.NONE
+
+
+@strawberry.type(description="An addressable channel (email or sms) of a contact.")
+class AddressChannel:
+    address: str | None
+    subscribe_status: SubscribeStatus
+    invalid: bool = strawberry.field(description="True after a hard bounce: nothing is sent.")
+    subscribed_at: DateTime | None
+    unsubscribed_at: DateTime | None
+    unsubscribe_mc_id: str | None = strawberry.field(name="unsubscribeMcID")
+
+    @classmethod
+    def from_doc(cls, doc: Document) -> AddressChannel:
+        return cls(
+            address=doc.get("address"),
+            subscribe_status=_status(doc),
+            invalid=bool(doc.get("invalid", False)),
+            subscribed_at=doc.get("subscribedAt"),
+            unsubscribed_at=doc.get("unsubscribedAt"),
+            unsubscribe_mc_id=doc.get("unsubscribeMcID"),
+        )
+
+
+@strawberry.type(description="A push token of a contact's app install.")
+class PushChannel:
+    token: str
+    platform: str | None
+    subscribe_status: SubscribeStatus
+    invalid: bool
+
+    @classmethod
+    def from_doc(cls, doc: Document) -> PushChannel:
+        return cls(
+            token=str(doc.get("token", "")),
+            platform=doc.get("platform"),
+            subscribe_status=_status(doc),
+            invalid=bool(doc.get("invalid", False)),
+        )
+
+
+@strawberry.type(description="The channels a contact can be reached on.")
+class Channels:
+    email: AddressChannel | None
+    sms: AddressChannel | None
+    push: list[PushChannel]
+
+
+@strawberry.enum(description="What to sort orders by.")
+class OrderSort(Enum):
+    PURCHASE_DATE_DESC = "desc"
+    PURCHASE_DATE_ASC = "asc"
+
+
+@strawberry.type(description="A person in the account, with attributes, lists, cart, orders and activities.")
+class Contact(relay.Node):
+    node_id: relay.NodeID[str]
+    doc: strawberry.Private[Document]
+
+    @classmethod
+    def from_doc(cls, doc: Document) -> Contact:
+        return cls(node_id=str(doc["_id"]), doc=doc)
+
+    @strawberry.field(name="cID", description="The contact id (24-hex ObjectId).")
+    def cid(self) -> str:
+        return self.node_id
+
+    @strawberry.field(description="The email channel's address.")
+    def email(self) -> str | None:
+        return (self.doc.get("channels") or {}).get("email", {}).get("address")
+
+    @strawberry.field
+    def channels(self) -> Channels:
+        channels = self.doc.get("channels") or {}
+        return Channels(
+            email=AddressChannel.from_doc(channels["email"]) if channels.get("email") else None,
+            sms=AddressChannel.from_doc(channels["sms"]) if channels.get("sms") else None,
+            push=[PushChannel.from_doc(p) for p in channels.get("push") or []],
+        )
+
+    @strawberry.field(description="All attribute values, keyed by attribute key.")
+    def attributes(self) -> JSON:
+        return self.doc.get("attributes") or {}
+
+    @strawberry.field(description="One attribute value (a geo sub-field with 'location.city').")
+    def attribute(self, key: str) -> JSON | None:
+        value: Any = self.doc.get("attributes") or {}
+        for part in key.split("."):
+            if not isinstance(value, dict):
+                return None
+            value = value.get(part)
+        return value
+
+    @strawberry.field(description="Keys of the lists the contact is a member of.")
+    def lists(self) -> list[str]:
+        return list(self.doc.get("lists") or [])
+
+    @strawberry.field
+    def cart(self) -> Cart | None:
+        cart = self.doc.get("cart")
+        return Cart.from_doc(cart) if cart else None
+
+    @strawberry.field
+    def supplements(self) -> JSON:
+        return self.doc.get("supplements") or {}
+
+    @strawberry.field
+    def created_at(self) -> DateTime | None:
+        return self.doc.get("createdAt")
+
+    @strawberry.field
+    def last_modified(self) -> DateTime | None:
+        return self.doc.get("lastModified")
+
+    @strawberry.field(description="Incremented by every write.")
+    def version(self) -> int:
+        return int(self.doc.get("version", 0))
+
+    @strawberry.field(description="The contact's orders, newest first.")
+    async def orders(
+        self,
+        info: Info[Any, None],
+        first: int | None = None,
+        after: str | None = None,
+        sort: OrderSort = OrderSort.PURCHASE_DATE_DESC,
+    ) -> OrderConnection:
+        sort_key = SortKey("purchaseDate", descending=sort is OrderSort.PURCHASE_DATE_DESC)
+        query = _nested_query({}, sort_key, first, after)
+        docs, total = await info.context.loaders.orders_by_contact(query).load(self.doc["_id"])
+        return Connection.build(make_page(docs, query.limit, sort_key, after), Order.from_doc, total)
+
+    @strawberry.field(
+        description="The contact's activities, newest first.",
+        permission_classes=[requires(ScopeName.ACTIVITIES_READ)],
+    )
+    async def activities(
+        self,
+        info: Info[Any, None],
+        where: ActivityWhere | None = None,
+        sort: ActivitySort = ActivitySort.ATS_DESC,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> ActivityConnection:
+        sort_key = activity_sort(sort.value)
+        try:
+            match = build_activity_filter(plain(where) if where else None)
+        except DomainError as exc:
+            raise InputError.from_domain(exc) from exc
+        query = _nested_query(match, sort_key, first, after)
+        docs, total = await info.context.loaders.activities_by_contact(query).load(self.doc["_id"])
+        return Connection.build(make_page(docs, query.limit, sort_key, after), Activity.from_doc, total)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info[Any, None], node_ids: list[str], required: bool = False
+    ) -> list[Contact | None]:
+        ids: list[ObjectId | None] = []
+        for node_id in node_ids:
+            try:
+                ids.append(ObjectId(node_id))
+            except (InvalidId, TypeError):
+                ids.append(None)
+        docs = await info.context.loaders.contact_by_id.load_many([i for i in ids if i is not None])
+        found = iter(docs)
+        return [(_maybe(next(found)) if i is not None else None) for i in ids]
+
+
+def _maybe(doc: Document | None) -> Contact | None:
+    return Contact.from_doc(doc) if doc else None
+
+
+def _nested_query(match: Document, sort: SortKey, first: int | None, after: str | None) -> PerParentQuery:
+    return PerParentQuery(
+        match=match,
+        sort=sort,
+        limit=page_size(first),
+        after=decode_cursor(after, sort) if after else None,
+    )
+
+
+ContactConnection = Connection[Contact]
+
+
+# -- inputs ---------------------------------------------------------------------------
+
+
+@strawberry.input(
+    description="A condition on one attribute; give one or more operators. For arrays, eq "
+    "means 'contains'; for geo attributes use a sub-field key such as 'location.city'."
+)
+class AttributeFilter:
+    key: str
+    eq: JSON | None = None
+    ne: JSON | None = None
+    in_: list[JSON] | None = strawberry.field(default=None, name="in")
+    gt: JSON | None = None
+    gte: JSON | None = None
+    lt: JSON | None = None
+    lte: JSON | None = None
+    exists: bool | None = None
+
+
+@strawberry.input(description="Which contacts to return; all given conditions must hold.")
+class ContactWhere:
+    attributes: list[AttributeFilter] | None = None
+    in_lists: list[str] | None = strawberry.field(default=None, description="Member of all of these lists.")
+    not_in_lists: list[str] | None = strawberry.field(default=None, description="Member of none of these lists.")
+    email_subscribe_status: SubscribeStatus | None = None
+    email_address: str | None = None
+    created_at: DateTimeFilter | None = None
+    last_modified: DateTimeFilter | None = None
+
+
+@strawberry.enum(description="What to sort contacts by.")
+class ContactSortField(Enum):
+    CREATED_AT = "createdAt"
+    LAST_MODIFIED = "lastModified"
+    ATTRIBUTE = "attribute"
+
+
+@strawberry.input(description="Sort order of contacts; ties are broken by cID.")
+class ContactSort:
+    field: ContactSortField = ContactSortField.CREATED_AT
+    attribute: str | None = strawberry.field(default=None, description="With field ATTRIBUTE: its key.")
+    direction: SortDirection = SortDirection.ASC

@@ -1,0 +1,215 @@
+"""The MongoDB client's lifecycle, collection names and every index (TTL included).
+
+The client is PyMongo's ``AsyncMongoClient``. Application code reaches collections
+only through the domain ``repository.py`` modules, which scope every filter to an
+account (see ``scoped``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from bson import ObjectId
+from bson.errors import InvalidId
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.monitoring import CommandListener
+
+from app.pagination import PerParentQuery, seek_expression
+from app.settings import Settings
+
+Document = dict[str, Any]
+Database = AsyncDatabase[Document]
+Collection = AsyncCollection[Document]
+
+ACCOUNTS = "accounts"
+API_KEYS = "apiKeys"
+ATTRIBUTE_DEFINITIONS = "attributeDefinitions"
+LISTS = "lists"
+AUDIENCES = "audiences"
+CONTACTS = "contacts"
+CONTACT_ALIASES = "contactAliases"
+ACTIVITIES = "activities"
+EVENT_PROPERTIES = "eventProperties"
+MESSAGES = "messages"
+ORDERS = "orders"
+JOBS = "jobs"
+ACTIVITY_REPORTS = "activityReports"
+
+
+def scoped(account_id: str, query: Mapping[str, Any] | None = None) -> Document:
+    """A filter that can only ever match the given account's documents."""
+    if not account_id:
+        raise ValueError("an account id is required for every query")
+    result: Document = dict(query or {})
+    result["accountId"] = account_id
+    return result
+
+
+def connect(settings: Settings, listeners: Sequence[CommandListener] = ()) -> AsyncMongoClient[Document]:
+    if not settings.mongodb_uri:
+        raise RuntimeError("MONGODB_URI is not set and no embedded database was started")
+    return AsyncMongoClient(
+        settings.mongodb_uri,
+        tz_aware=True,
+        uuidRepresentation="standard",
+        serverSelectionTimeoutMS=settings.server_selection_timeout_ms,
+        appname="contactgraph",
+        event_listeners=list(listeners),
+    )
+
+
+def _asc(*fields: str) -> list[tuple[str, int]]:
+    return [(f, ASCENDING) for f in fields]
+
+
+_STRING = {"$type": "string"}
+
+INDEXES: dict[str, list[IndexModel]] = {
+    API_KEYS: [IndexModel(_asc("accountId"), name="accountId")],
+    ATTRIBUTE_DEFINITIONS: [IndexModel(_asc("accountId", "key"), unique=True, name="account_key")],
+    LISTS: [IndexModel(_asc("accountId", "key"), unique=True, name="account_key")],
+    AUDIENCES: [IndexModel(_asc("accountId", "key"), unique=True, name="account_key")],
+    CONTACTS: [
+        IndexModel(
+            _asc("accountId", "channels.email.address"),
+            unique=True,
+            partialFilterExpression={"channels.email.address": _STRING},
+            name="account_email",
+        ),
+        IndexModel(
+            _asc("accountId", "channels.sms.address"),
+            unique=True,
+            partialFilterExpression={"channels.sms.address": _STRING},
+            name="account_sms",
+        ),
+        IndexModel([("accountId", ASCENDING), ("lastModified", DESCENDING)], name="account_lastModified"),
+        IndexModel([("accountId", ASCENDING), ("createdAt", ASCENDING)], name="account_createdAt"),
+        IndexModel(_asc("accountId", "lists"), name="account_lists"),
+    ],
+    CONTACT_ALIASES: [IndexModel(_asc("accountId", "cID"), unique=True, name="account_cID")],
+    ACTIVITIES: [
+        IndexModel([("accountId", 1), ("cID", 1), ("ats", -1)], name="account_cID_ats"),
+        IndexModel([("accountId", 1), ("action", 1), ("ats", -1)], name="account_action_ats"),
+        IndexModel([("accountId", 1), ("ats", -1)], name="account_ats"),
+        IndexModel(
+            _asc("accountId", "idempotencyKey"),
+            unique=True,
+            partialFilterExpression={"idempotencyKey": _STRING},
+            name="account_idempotencyKey",
+        ),
+        IndexModel(_asc("expireAt"), expireAfterSeconds=0, name="ttl_expireAt"),
+    ],
+    EVENT_PROPERTIES: [
+        IndexModel(_asc("accountId", "action", "key"), unique=True, name="account_action_key")
+    ],
+    MESSAGES: [IndexModel(_asc("accountId"), name="accountId")],
+    ORDERS: [
+        IndexModel(_asc("accountId", "orderID"), unique=True, name="account_orderID"),
+        IndexModel([("accountId", 1), ("cID", 1), ("purchaseDate", -1)], name="account_cID_purchaseDate"),
+    ],
+    JOBS: [
+        IndexModel([("accountId", 1), ("createdAt", -1)], name="account_createdAt"),
+        IndexModel(_asc("state", "leaseUntil"), name="state_leaseUntil"),
+        IndexModel(_asc("expireAt"), expireAfterSeconds=0, name="ttl_expireAt"),
+    ],
+    ACTIVITY_REPORTS: [IndexModel([("accountId", 1), ("createdAt", -1)], name="account_createdAt")],
+}
+
+
+def secondary_key_index(key: str) -> IndexModel:
+    """Secondary identifier keys are unique per account (a partial index per key)."""
+    field = f"attributes.{key}"
+    return IndexModel(
+        _asc("accountId", field),
+        unique=True,
+        partialFilterExpression={field: {"$exists": True}},
+        name=f"account_key_{key}",
+    )
+
+
+async def ensure_indexes(db: Database) -> None:
+    """Create every index listed above, plus one unique index per account secondary key."""
+    for name, models in INDEXES.items():
+        await db[name].create_indexes(models)
+    keys: set[str] = set()
+    async for account in db[ACCOUNTS].find({}, {"secondaryKeys": 1, "primaryKey": 1}):
+        keys.update(account.get("secondaryKeys", []))
+        if account.get("primaryKey", "email") != "email":
+            keys.add(account["primaryKey"])
+    if keys:
+        await db[CONTACTS].create_indexes([secondary_key_index(k) for k in sorted(keys)])
+
+
+async def find_by_ids(collection: Collection, account_id: str, ids: Sequence[Any]) -> list[Document]:
+    return await collection.find(scoped(account_id, {"_id": {"$in": list(ids)}})).to_list()
+
+
+async def docs_by_node_ids(
+    collection: Collection, account_id: str, node_ids: Sequence[str]
+) -> list[Document | None]:
+    """Documents for Relay node ids (hex ObjectIds), in order; None for unknown or malformed."""
+    ids: list[ObjectId | None] = []
+    for value in node_ids:
+        try:
+            ids.append(ObjectId(value))
+        except (InvalidId, TypeError):
+            ids.append(None)
+    found = await find_by_ids(collection, account_id, [i for i in ids if i is not None])
+    by_id = {d["_id"]: d for d in found}
+    return [by_id.get(i) if i is not None else None for i in ids]
+
+
+async def top_n_per_parent(
+    collection: Collection,
+    match: Document,
+    parent_field: str,
+    sort: list[tuple[str, int]],
+    limit: int,
+    seek: Document | None = None,
+) -> dict[Any, tuple[list[Document], int]]:
+    """For every parent in ``match``: its first ``limit`` documents in ``sort`` order after
+    the optional ``seek`` expression, and how many documents it has in all. ONE command,
+    whatever the number of parents (``$group`` with ``$topN``).
+
+    ``match`` must already be account-scoped (the repositories build it with ``scoped``).
+    """
+    if "accountId" not in match:
+        raise ValueError("top_n_per_parent needs an account-scoped match")
+    sort_by = dict(sort)
+    pipeline: list[Document] = [{"$match": match}]
+    if seek is not None:
+        pipeline.append({"$set": {"__page": {"$cond": [seek, 1, 0]}}})
+        sort_by = {"__page": -1, **sort_by}
+    pipeline.append(
+        {
+            "$group": {
+                "_id": f"${parent_field}",
+                "total": {"$sum": 1},
+                "items": {"$topN": {"n": max(limit, 1), "sortBy": sort_by, "output": "$$ROOT"}},
+            }
+        }
+    )
+    result: dict[Any, tuple[list[Document], int]] = {}
+    async for group in await collection.aggregate(pipeline):
+        items = group["items"] if limit > 0 else []
+        if seek is not None:
+            items = [d for d in items if d.pop("__page") == 1]
+        result[group["_id"]] = (items, group["total"])
+    return result
+
+
+async def page_per_parent(
+    collection: Collection,
+    account_id: str,
+    parent_field: str,
+    parent_ids: Sequence[Any],
+    query: PerParentQuery,
+) -> dict[Any, tuple[list[Document], int]]:
+    """A nested connection's page for every parent (one command); fetches one extra
+    document per parent so the caller can tell whether there is a next page."""
+    match = scoped(account_id, {**query.match, parent_field: {"$in": list(parent_ids)}})
+    seek = seek_expression(query.sort, query.after) if query.after else None
+    return await top_n_per_parent(collection, match, parent_field, query.sort.mongo_sort(), query.limit + 1, seek)

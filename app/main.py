@@ -1,0 +1,98 @@
+"""create_app(): the only place the application is assembled."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import orjson
+from pymongo.monitoring import CommandListener
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.types import Scope
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from app import db as database
+from app.account.keys import authenticate
+from app.auth import ANONYMOUS, ApiKeyMiddleware, Authenticator
+from app.context import Context, Services
+from app.logs import RequestLogMiddleware
+from app.schema import schema
+from app.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class GraphQLView(GraphQL[Context, None]):
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+        return Context(
+            request=request,
+            response=response,
+            services=request.app.state.services,
+            principal=request.scope.get("state", {}).get("principal", ANONYMOUS),
+        )
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+
+def _authenticator(scope: Scope) -> Authenticator:
+    services: Services = scope["app"].state.services
+
+    async def check(key: str) -> Any:
+        return await authenticate(services.db, key)
+
+    return check
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    services: Services = request.app.state.services
+    if services.shutting_down:
+        return JSONResponse({"status": "shutting down"}, status_code=503)
+    try:
+        await asyncio.wait_for(
+            services.client.admin.command("ping"), timeout=services.settings.readiness_timeout_s
+        )
+    except Exception as exc:  # any failure to answer means not ready
+        return JSONResponse({"status": "database unreachable", "error": type(exc).__name__}, status_code=503)
+    return JSONResponse({"status": "ready"})
+
+
+def create_app(settings: Settings, *, mongo_listeners: Sequence[CommandListener] = ()) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        client = database.connect(settings, mongo_listeners)
+        db = client[settings.mongodb_db]
+        await database.ensure_indexes(db)
+        app.state.services = Services(settings=settings, client=client, db=db)
+        try:
+            yield
+        finally:
+            app.state.services.shutting_down = True
+            await client.close()
+
+    view = GraphQLView(schema, graphql_ide="graphiql" if not settings.is_production else None)
+    return Starlette(
+        routes=[
+            Route("/graphql", view, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", view),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+        ],
+        middleware=[
+            Middleware(RequestLogMiddleware),
+            Middleware(ApiKeyMiddleware, authenticator=_authenticator),
+        ],
+        lifespan=lifespan,
+    )

@@ -1,0 +1,178 @@
+"""Relay connections: page sizes, opaque cursors and keyset ("seek") filters.
+
+A cursor holds the sort position of an edge: the sort tag, the sort value and the
+document ``_id`` (the tie-breaker). Paging therefore stays stable while documents
+are added, and never skips or repeats one.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+from bson import ObjectId
+from bson.errors import InvalidId
+
+from app.errors import ErrorCode, InputError
+from app.scalars import format_datetime, parse_datetime
+
+DEFAULT_PAGE_SIZE = 25
+MAX_PAGE_SIZE = 10_000
+
+
+def page_size(first: int | None, argument: str = "first") -> int:
+    if first is None:
+        return DEFAULT_PAGE_SIZE
+    if not 0 <= first <= MAX_PAGE_SIZE:
+        raise InputError(
+            ErrorCode.VALIDATION_ERROR,
+            f"'{argument}' must be between 0 and {MAX_PAGE_SIZE}, got {first}",
+            (argument,),
+        )
+    return first
+
+
+@dataclass(frozen=True, slots=True)
+class SortKey:
+    """One sort field plus ``_id`` as the tie-breaker, both in ``direction``."""
+
+    field: str  # the stored path, e.g. "lastModified" or "attributes.age"
+    descending: bool
+
+    @property
+    def tag(self) -> str:
+        return f"{self.field}:{'d' if self.descending else 'a'}"
+
+    def mongo_sort(self) -> list[tuple[str, int]]:
+        direction = -1 if self.descending else 1
+        if self.field == "_id":
+            return [("_id", direction)]
+        return [(self.field, direction), ("_id", direction)]
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    value: Any
+    id: ObjectId
+
+
+def _encode_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return {"d": format_datetime(value)}
+    if isinstance(value, ObjectId):
+        return {"o": str(value)}
+    return value
+
+
+def _decode_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        if "d" in value:
+            return parse_datetime(value["d"])
+        if "o" in value:
+            return ObjectId(value["o"])
+        raise ValueError("bad value")
+    if isinstance(value, list):
+        raise ValueError("bad value")
+    return value
+
+
+def encode_cursor(sort: SortKey, doc: dict[str, Any]) -> str:
+    value = _get_path(doc, sort.field)
+    raw = orjson.dumps([sort.tag, _encode_value(value), str(doc["_id"])])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: SortKey, argument: str = "after") -> Position:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        tag, value, oid = orjson.loads(raw)
+        if tag != sort.tag:
+            raise InputError(
+                ErrorCode.INVALID_CURSOR,
+                f"'{argument}' is a cursor of another sort order; start again without it",
+                (argument,),
+            )
+        return Position(_decode_value(value), ObjectId(oid))
+    except InputError:
+        raise
+    except (binascii.Error, ValueError, TypeError, InvalidId, orjson.JSONDecodeError) as exc:
+        raise InputError(ErrorCode.INVALID_CURSOR, f"'{argument}' is not a valid cursor", (argument,)) from exc
+
+
+def seek_filter(sort: SortKey, position: Position) -> dict[str, Any]:
+    """Query-language filter for the documents strictly after ``position``.
+
+    MongoDB orders missing/null before any value, so nulls come first ascending and
+    last descending.
+    """
+    after = "$lt" if sort.descending else "$gt"
+    if sort.field == "_id":
+        return {"_id": {after: position.id}}
+    f, v, oid = sort.field, position.value, position.id
+    if v is None:
+        same = {f: None, "_id": {after: oid}}
+        return same if sort.descending else {"$or": [same, {f: {"$ne": None}}]}
+    branches: list[dict[str, Any]] = [{f: {after: v}}, {f: v, "_id": {after: oid}}]
+    if sort.descending:
+        branches.append({f: None})
+    return {"$or": branches}
+
+
+def seek_expression(sort: SortKey, position: Position) -> dict[str, Any]:
+    """The same as ``seek_filter`` as an aggregation expression, for fields that are never null."""
+    op = "$lt" if sort.descending else "$gt"
+    ref = f"${sort.field}"
+    return {
+        "$or": [
+            {op: [ref, position.value]},
+            {"$and": [{"$eq": [ref, position.value]}, {op: ["$_id", position.id]}]},
+        ]
+    }
+
+
+def _get_path(doc: dict[str, Any], path: str) -> Any:
+    value: Any = doc
+    for part in path.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+@dataclass(slots=True)
+class Page:
+    """One page of documents, as the connection types render it."""
+
+    docs: Sequence[dict[str, Any]]
+    sort: SortKey
+    has_next: bool
+    has_previous: bool
+
+    def cursor(self, doc: dict[str, Any]) -> str:
+        return encode_cursor(self.sort, doc)
+
+
+def make_page(docs: list[dict[str, Any]], size: int, sort: SortKey, after: str | None) -> Page:
+    """``docs`` were fetched with ``limit(size + 1)``: the extra one only says there is more."""
+    return Page(docs=docs[:size], sort=sort, has_next=len(docs) > size, has_previous=after is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class PerParentQuery:
+    """A nested connection's arguments, the same for every parent at one level."""
+
+    match: dict[str, Any]  # extra filter, without accountId and the parent key
+    sort: SortKey
+    limit: int
+    after: Position | None
+
+    @property
+    def cache_key(self) -> tuple[bytes, str, int, Any]:
+        match = orjson.dumps(self.match, option=orjson.OPT_SORT_KEYS, default=str)
+        position = (str(self.after.value), str(self.after.id)) if self.after else None
+        return (match, self.sort.tag, self.limit, position)

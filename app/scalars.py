@@ -1,0 +1,94 @@
+"""Custom scalars: DateTime (ISO 8601, UTC) and a sanitised JSON."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any, NewType
+
+import strawberry
+from bson import ObjectId
+
+_DATE_ONLY_LEN = 10
+
+
+def parse_datetime(value: object) -> datetime:
+    """ISO 8601 (with ``Z`` or an offset) or ``YYYY-MM-DD HH:MM:SS``; naive values are UTC."""
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str):
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError as exc:
+            raise ValueError(
+                f"Invalid date-time {value!r}: use ISO 8601 (2025-01-09T17:47:43Z) "
+                "or 'YYYY-MM-DD HH:MM:SS'"
+            ) from exc
+    else:
+        raise ValueError(f"Invalid date-time {value!r}: expected a string")
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def format_datetime(value: datetime) -> str:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def to_json_value(value: Any) -> Any:
+    """Stored values → JSON-safe values (dates as ISO strings, ObjectIds as hex)."""
+    if isinstance(value, dict):
+        return {k: to_json_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_json_value(v) for v in value]
+    if isinstance(value, datetime):
+        return format_datetime(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, ObjectId):
+        return str(value)
+    return value
+
+
+def sanitize_json(value: Any, path: str = "") -> Any:
+    """Reject keys that could reach a query as an operator or a path: ``$x`` and ``a.b``."""
+    if isinstance(value, dict):
+        clean: dict[str, Any] = {}
+        for key, item in value.items():
+            if not isinstance(key, str) or key.startswith("$") or "." in key or "\x00" in key:
+                raise ValueError(f"Invalid key {key!r} at {path or 'the top level'}")
+            clean[key] = sanitize_json(item, f"{path}.{key}" if path else key)
+        return clean
+    if isinstance(value, list):
+        return [sanitize_json(v, path) for v in value]
+    return value
+
+
+DateTime = NewType("DateTime", datetime)
+JSON = NewType("JSON", object)
+
+# The schema maps these types to GraphQL scalars (StrawberryConfig.scalar_map).
+SCALAR_MAP = {
+    DateTime: strawberry.scalar(
+        name="DateTime",
+        serialize=format_datetime,
+        parse_value=parse_datetime,
+        description=(
+            "An instant in UTC, ISO 8601 (2025-01-09T17:47:43.000Z). "
+            "Inputs also accept '2025-01-09 17:47:43' and offsets; naive values are UTC."
+        ),
+    ),
+    JSON: strawberry.scalar(
+        name="JSON",
+        serialize=to_json_value,
+        parse_value=sanitize_json,
+        description=(
+            "A JSON value (attribute values, event properties, supplements). "
+            "Object keys may not start with '$' or contain '.'."
+        ),
+    ),
+}

@@ -1,0 +1,60 @@
+"""The strawberry.Schema: the domain roots merged, with parser and validation caches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry import relay
+from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+from strawberry.types import Info
+
+from app.account.mutations import AccountMutations
+from app.account.queries import AccountQueries
+from app.activities.types import Activity
+from app.auth import Principal, ScopeName, requires
+from app.commerce.types import Order
+from app.contacts.queries import ContactQueries
+from app.contacts.types import Contact
+from app.scalars import SCALAR_MAP
+
+# The scope a key needs to fetch each Node type through node(id:).
+NODE_SCOPES = {
+    "Contact": ScopeName.CONTACTS_READ,
+    "Order": ScopeName.CONTACTS_READ,
+    "Activity": ScopeName.ACTIVITIES_READ,
+}
+
+
+@strawberry.type
+class NodeQueries:
+    @strawberry.field(description="Any object with a global id (Contact, Activity, Order); null if unknown.")
+    async def node(self, info: Info[Any, None], id: relay.GlobalID) -> relay.Node | None:
+        scope = NODE_SCOPES.get(id.type_name)
+        if scope is None:
+            return None
+        principal: Principal = info.context.principal
+        if not principal.allows(scope):
+            denied = requires(scope)()
+            raise denied.error_class(denied.message or "Not allowed", extensions=denied.error_extensions)
+        node: relay.Node | None = await id.resolve_node(info, required=False)
+        return node
+
+
+Query = merge_types("Query", (ContactQueries, AccountQueries, NodeQueries))
+Mutation = merge_types("Mutation", (AccountMutations,))
+
+schema = strawberry.Schema(
+    query=Query,
+    mutation=Mutation,
+    types=[Contact, Activity, Order],
+    config=StrawberryConfig(scalar_map=SCALAR_MAP),
+    # Factories: a fresh extension per request; the LRU caches themselves are shared.
+    extensions=[lambda: ParserCache(maxsize=1024), lambda: ValidationCache(maxsize=1024)],
+)
+
+
+def schema_sdl() -> str:
+    return schema.as_str() + "\n"

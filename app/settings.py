@@ -1,0 +1,46 @@
+"""Settings from the environment. Nothing else in the app reads ``os.environ``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """One object for every knob; each field maps to the environment variable in its alias."""
+
+    model_config = SettingsConfigDict(populate_by_name=True, extra="ignore")
+
+    mongodb_uri: str | None = Field(
+        default=None,
+        alias="MONGODB_URI",
+        description="MongoDB replica set to use. Unset: start the embedded SecantusDB.",
+    )
+    mongodb_db: str = Field(default="contactgraph", alias="MONGODB_DB")
+    env: Literal["development", "production"] = Field(
+        default="development", alias="CONTACTGRAPH_ENV"
+    )
+    host: str = Field(default="127.0.0.1", alias="CONTACTGRAPH_HOST")
+    port: int = Field(default=8000, alias="CONTACTGRAPH_PORT")
+    data_dir: Path = Field(
+        default=Path(".data"),
+        alias="CONTACTGRAPH_DATA_DIR",
+        description="Where the embedded database keeps its store and the demo key.",
+    )
+    log_level: str = Field(default="INFO", alias="CONTACTGRAPH_LOG_LEVEL")
+    server_selection_timeout_ms: int = Field(
+        default=5000, alias="CONTACTGRAPH_DB_SELECTION_TIMEOUT_MS"
+    )
+    max_time_ms: int = Field(
+        default=15000,
+        alias="CONTACTGRAPH_DB_MAX_TIME_MS",
+        description="Upper bound on the server time of any single database command.",
+    )
+    readiness_timeout_s: float = Field(default=2.0, alias="CONTACTGRAPH_READINESS_TIMEOUT_S")
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"

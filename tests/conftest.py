@@ -1,0 +1,145 @@
+"""Test harness: ONE real MongoDB wire-protocol server per test session (SecantusDB as a
+child process, or the replica set in MONGODB_URI), one database per test, the ASGI app
+driven through httpx, and a PyMongo CommandListener that counts database commands."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from bson import ObjectId
+from pymongo import AsyncMongoClient
+from pymongo.monitoring import CommandFailedEvent, CommandListener, CommandStartedEvent, CommandSucceededEvent
+
+from app.account.keys import create_api_key
+from app.account.setup import create_account
+from app.auth import ALL_SCOPES, ScopeName
+from app.contacts import repository as contacts_repository
+from app.db import Database, Document
+from app.embedded import EmbeddedMongo
+from app.main import create_app
+from app.settings import Settings
+
+# Commands the driver sends on its own (monitoring, sessions), not on the app's behalf.
+HOUSEKEEPING = {"hello", "ismaster", "isMaster", "ping", "endSessions", "killCursors", "saslStart", "saslContinue"}
+
+
+@pytest.fixture(scope="session")
+def mongo_uri() -> Iterator[str]:
+    configured = Settings().mongodb_uri
+    if configured:
+        yield configured
+        return
+    with EmbeddedMongo(None, test_commands=True) as server:
+        yield server.uri
+
+
+class CommandCounter(CommandListener):
+    """Records the commands sent to one database."""
+
+    def __init__(self, db_name: str) -> None:
+        self.db_name = db_name
+        self.commands: list[tuple[str, Document]] = []
+
+    def started(self, event: CommandStartedEvent) -> None:
+        if event.database_name == self.db_name and event.command_name not in HOUSEKEEPING:
+            self.commands.append((event.command_name, event.command))
+
+    def succeeded(self, event: CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: CommandFailedEvent) -> None:
+        pass
+
+    def reset(self) -> None:
+        self.commands.clear()
+
+    @property
+    def names(self) -> list[str]:
+        return [name for name, _ in self.commands]
+
+
+@dataclass
+class Api:
+    """The app under test, plus direct access to its database for givens and thens."""
+
+    http: httpx.AsyncClient
+    db: Database
+    commands: CommandCounter
+    keys: dict[str, str] = field(default_factory=dict)
+
+    async def post(self, query: str, variables: dict[str, Any] | None = None, *, key: str | None) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        return await self.http.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+
+    async def gql(self, query: str, variables: dict[str, Any] | None = None, *, key: str) -> dict[str, Any]:
+        response = await self.post(query, variables, key=key)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def ok(self, query: str, variables: dict[str, Any] | None = None, *, key: str) -> dict[str, Any]:
+        """The data of a request that must succeed without errors."""
+        body = await self.gql(query, variables, key=key)
+        assert "errors" not in body, body["errors"]
+        data: dict[str, Any] = body["data"]
+        return data
+
+    async def account(
+        self,
+        account_id: str,
+        scopes: frozenset[ScopeName] = ALL_SCOPES,
+        *,
+        secondary_keys: tuple[str, ...] = (),
+        primary_key: str = "email",
+    ) -> str:
+        """Create an account (if new) and return a new key for it."""
+        from app.account.repository import get_account
+
+        if await get_account(account_id, self.db) is None:
+            await create_account(
+                self.db, account_id, account_id, primary_key=primary_key, secondary_keys=secondary_keys
+            )
+        key, _ = await create_api_key(account_id, self.db, "test", scopes)
+        return key
+
+    async def contacts(self, account_id: str, *docs: Document) -> list[ObjectId]:
+        now = datetime.now(UTC)
+        full = [{"createdAt": now, "lastModified": now, "version": 1, "lists": [], "attributes": {}, **d} for d in docs]
+        return await contacts_repository.insert_many(account_id, self.db, full)
+
+
+def email_contact(address: str, **extra: Any) -> Document:
+    return {"channels": {"email": {"address": address, "subscribeStatus": "none", "invalid": False}}, **extra}
+
+
+@pytest.fixture
+def db_name() -> str:
+    return f"cgtest_{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def settings(mongo_uri: str, db_name: str) -> Settings:
+    return Settings(MONGODB_URI=mongo_uri, MONGODB_DB=db_name)
+
+
+@pytest.fixture
+async def api(settings: Settings, db_name: str) -> AsyncIterator[Api]:
+    counter = CommandCounter(db_name)
+    app = create_app(settings, mongo_listeners=[counter])
+    async with (
+        LifespanManager(app) as manager,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://test") as http,
+    ):
+        yield Api(http=http, db=app.state.services.db, commands=counter)
+    client: AsyncMongoClient[Document] = AsyncMongoClient(settings.mongodb_uri)
+    try:
+        await client.drop_database(db_name)
+    finally:
+        await client.close()
