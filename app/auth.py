@@ -112,9 +112,7 @@ class ApiKeyMiddleware:
         self.protected = protected
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or not scope["path"].startswith(
-            self.protected
-        ):
+        if scope["type"] not in ("http", "websocket") or not scope["path"].startswith(self.protected):
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
@@ -172,7 +170,7 @@ def requires(scope: ScopeName) -> type[BasePermission]:
 
     class RequiresScope(BasePermission):
         message = f"Not allowed: this field requires the '{scope.value}' scope"
-        error_extensions = {"code": "FORBIDDEN", "requiredScope": scope.value}  # noqa: RUF012
+        error_extensions = {"code": "FORBIDDEN", "requiredScope": scope.value}
 
         def has_permission(self, source: Any, info: Info[Any, Any], **kwargs: Any) -> bool:
             principal: Principal = info.context.principal

@@ -88,13 +88,22 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         print(f"\nContactGraph is serving GraphQL (and GraphiQL) at {url}", file=sys.stderr)
         if demo_key:
             print(f"Demo API key (account 'demo'): {demo_key}", file=sys.stderr)
-            print(f'  curl -s {url} -H "Authorization: Bearer {demo_key}" -H "Content-Type: application/json" '
-                  "-d '{\"query\":\"{ account { id } }\"}'", file=sys.stderr)  # fmt: skip
+            print(
+                f'  curl -s {url} -H "Authorization: Bearer {demo_key}" -H "Content-Type: application/json" '
+                '-d \'{"query":"{ account { id } }"}\'',
+                file=sys.stderr,
+            )
         print("Press Ctrl-C to stop.\n", file=sys.stderr)
         config = uvicorn.Config(
-            create_app(settings), host=host, port=port, log_config=None, lifespan="on",
-            workers=1, proxy_headers=False, timeout_graceful_shutdown=20,
-        )  # fmt: skip
+            create_app(settings),
+            host=host,
+            port=port,
+            log_config=None,
+            lifespan="on",
+            workers=1,
+            proxy_headers=False,
+            timeout_graceful_shutdown=20,
+        )
         # uvicorn re-raises the Ctrl-C it handled once it has shut down gracefully.
         with contextlib.suppress(KeyboardInterrupt):
             uvicorn.Server(config).run()
@@ -114,7 +123,11 @@ def cmd_seed_demo(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"account {args.account!r} already exists; nothing seeded", file=sys.stderr)
                 return 1
             result = await seed_demo(
-                db, args.account, contacts=args.contacts, events_per_contact=args.events_per_contact, seed=args.seed
+                db,
+                args.account,
+                contacts=args.contacts,
+                events_per_contact=args.events_per_contact,
+                seed=args.seed,
             )
         print(
             f"seeded account {result.account_id!r}: {result.contacts} contacts, "
@@ -134,9 +147,12 @@ def cmd_account_create(args: argparse.Namespace, settings: Settings) -> int:
     async def run() -> None:
         async with open_db(settings) as db:
             await create_account(
-                db, args.id, args.name or args.id, primary_key=args.primary_key,
+                db,
+                args.id,
+                args.name or args.id,
+                primary_key=args.primary_key,
                 secondary_keys=tuple(args.secondary_key or ()),
-            )  # fmt: skip
+            )
 
     with database_uri(settings) as settings:
         asyncio.run(run())
@@ -154,15 +170,22 @@ def cmd_apikey(args: argparse.Namespace, settings: Settings) -> int:
     async def run() -> int:
         async with open_db(settings) as db:
             if args.apikey_command == "create":
-                scopes = parse_scopes([s.strip() for value in args.scope for s in value.split(",") if s.strip()])
+                scopes = parse_scopes(
+                    [s.strip() for value in args.scope for s in value.split(",") if s.strip()]
+                )
                 key, doc = await create_api_key(args.account, db, args.name, scopes)
-                print(f"key id {doc['_id'][:12]} for account {args.account!r} with scopes "
-                      f"{', '.join(doc['scopes'])}; it is shown only once:", file=sys.stderr)  # fmt: skip
+                print(
+                    f"key id {doc['_id'][:12]} for account {args.account!r} with scopes "
+                    f"{', '.join(doc['scopes'])}; it is shown only once:",
+                    file=sys.stderr,
+                )
                 print(key)
             elif args.apikey_command == "list":
                 for doc in await repository.list_api_keys(args.account, db):
                     state = "revoked" if doc.get("revokedAt") else "active"
-                    print(f"{doc['_id'][:12]}  {state:8} {doc.get('name', '')!s:24} {','.join(doc['scopes'])}")
+                    print(
+                        f"{doc['_id'][:12]}  {state:8} {doc.get('name', '')!s:24} {','.join(doc['scopes'])}"
+                    )
             else:
                 count = await repository.revoke_api_key(args.account, db, args.key_id, datetime.now(UTC))
                 print(f"revoked {count} key(s)", file=sys.stderr)
@@ -184,7 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="contactgraph", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    serve = sub.add_parser("serve", help="serve GraphQL (starts the embedded database unless MONGODB_URI is set)")
+    serve = sub.add_parser(
+        "serve", help="serve GraphQL (starts the embedded database unless MONGODB_URI is set)"
+    )
     serve.add_argument("--host", help="bind address (default CONTACTGRAPH_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default CONTACTGRAPH_PORT or 8000)")
     serve.add_argument("--seed-demo", action="store_true", help="seed the demo account on MONGODB_URI too")
@@ -197,7 +222,9 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--seed", type=int, default=42, help="random seed (same seed, same data)")
     seed.set_defaults(func=cmd_seed_demo)
 
-    account = sub.add_parser("account", help="manage accounts").add_subparsers(dest="account_command", required=True)
+    account = sub.add_parser("account", help="manage accounts").add_subparsers(
+        dest="account_command", required=True
+    )
     create = account.add_parser("create", help="create an account")
     create.add_argument("--id", required=True, help="account slug")
     create.add_argument("--name")
@@ -205,12 +232,18 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--secondary-key", action="append", help="unique identifier key (repeatable)")
     create.set_defaults(func=cmd_account_create)
 
-    apikey = sub.add_parser("apikey", help="manage API keys").add_subparsers(dest="apikey_command", required=True)
+    apikey = sub.add_parser("apikey", help="manage API keys").add_subparsers(
+        dest="apikey_command", required=True
+    )
     key_create = apikey.add_parser("create", help="create a key (printed once)")
     key_create.add_argument("--account", required=True)
-    key_create.add_argument("--scope", action="append", required=True,
-                            help="scope, repeatable or comma-separated: contacts:read, contacts:write, "
-                            "activities:read, activities:write, activities:system, reports, admin")  # fmt: skip
+    key_create.add_argument(
+        "--scope",
+        action="append",
+        required=True,
+        help="scope, repeatable or comma-separated: contacts:read, contacts:write, "
+        "activities:read, activities:write, activities:system, reports, admin",
+    )
     key_create.add_argument("--name", default="api key")
     key_list = apikey.add_parser("list", help="list an account's keys")
     key_list.add_argument("--account", required=True)

@@ -212,4 +212,6 @@ async def page_per_parent(
     document per parent so the caller can tell whether there is a next page."""
     match = scoped(account_id, {**query.match, parent_field: {"$in": list(parent_ids)}})
     seek = seek_expression(query.sort, query.after) if query.after else None
-    return await top_n_per_parent(collection, match, parent_field, query.sort.mongo_sort(), query.limit + 1, seek)
+    return await top_n_per_parent(
+        collection, match, parent_field, query.sort.mongo_sort(), query.limit + 1, seek
+    )

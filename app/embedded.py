@@ -125,7 +125,7 @@ class EmbeddedMongo:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,  # Ctrl-C reaches us; we stop the child ourselves
-            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,  # noqa: PLW1509
+            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
         )
         if out is not subprocess.DEVNULL:
             out.close()  # type: ignore[union-attr]

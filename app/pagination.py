@@ -101,7 +101,9 @@ def decode_cursor(cursor: str, sort: SortKey, argument: str = "after") -> Positi
     except InputError:
         raise
     except (binascii.Error, ValueError, TypeError, InvalidId, orjson.JSONDecodeError) as exc:
-        raise InputError(ErrorCode.INVALID_CURSOR, f"'{argument}' is not a valid cursor", (argument,)) from exc
+        raise InputError(
+            ErrorCode.INVALID_CURSOR, f"'{argument}' is not a valid cursor", (argument,)
+        ) from exc
 
 
 def seek_filter(sort: SortKey, position: Position) -> dict[str, Any]:

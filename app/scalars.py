@@ -7,8 +7,7 @@ from typing import Any, NewType
 
 import strawberry
 from bson import ObjectId
-
-_DATE_ONLY_LEN = 10
+from strawberry.types.scalar import ScalarDefinition
 
 
 def parse_datetime(value: object) -> datetime:
@@ -23,8 +22,7 @@ def parse_datetime(value: object) -> datetime:
             parsed = datetime.fromisoformat(text)
         except ValueError as exc:
             raise ValueError(
-                f"Invalid date-time {value!r}: use ISO 8601 (2025-01-09T17:47:43Z) "
-                "or 'YYYY-MM-DD HH:MM:SS'"
+                f"Invalid date-time {value!r}: use ISO 8601 (2025-01-09T17:47:43Z) or 'YYYY-MM-DD HH:MM:SS'"
             ) from exc
     else:
         raise ValueError(f"Invalid date-time {value!r}: expected a string")
@@ -72,7 +70,7 @@ DateTime = NewType("DateTime", datetime)
 JSON = NewType("JSON", object)
 
 # The schema maps these types to GraphQL scalars (StrawberryConfig.scalar_map).
-SCALAR_MAP = {
+SCALAR_MAP: dict[object, ScalarDefinition] = {
     DateTime: strawberry.scalar(
         name="DateTime",
         serialize=format_datetime,

@@ -23,20 +23,73 @@ from app.commerce import repository as orders_repository
 from app.contacts import repository as contacts_repository
 from app.db import MESSAGES, Database, Document, scoped
 
-FIRST = ["Mark", "Ana", "Liam", "Olivia", "Noah", "Emma", "Mateo", "Sofia", "Lucas", "Mia", "Ethan",
-         "Aiko", "Omar", "Zara", "Ivan", "Chloe", "Diego", "Priya", "Jonas", "Leila"]  # fmt: skip
-LAST = ["Smith", "Garcia", "Nguyen", "Johnson", "Brown", "Kowalski", "Rossi", "Silva", "Kim", "Patel",
-        "Müller", "Dubois", "Okafor", "Larsen", "Cohen", "Tanaka", "Haddad", "Novak", "Reyes", "Walsh"]  # fmt: skip
+FIRST = [
+    "Mark",
+    "Ana",
+    "Liam",
+    "Olivia",
+    "Noah",
+    "Emma",
+    "Mateo",
+    "Sofia",
+    "Lucas",
+    "Mia",
+    "Ethan",
+    "Aiko",
+    "Omar",
+    "Zara",
+    "Ivan",
+    "Chloe",
+    "Diego",
+    "Priya",
+    "Jonas",
+    "Leila",
+]
+LAST = [
+    "Smith",
+    "Garcia",
+    "Nguyen",
+    "Johnson",
+    "Brown",
+    "Kowalski",
+    "Rossi",
+    "Silva",
+    "Kim",
+    "Patel",
+    "Müller",
+    "Dubois",
+    "Okafor",
+    "Larsen",
+    "Cohen",
+    "Tanaka",
+    "Haddad",
+    "Novak",
+    "Reyes",
+    "Walsh",
+]
 DOMAINS = ["example.com", "example.org", "mail.example.net", "shop.example.io"]
-CITIES = [("San Diego", "CA", "92101", -117.16, 32.72), ("Austin", "TX", "73301", -97.74, 30.27),
-          ("Portland", "OR", "97201", -122.68, 45.52), ("Boston", "MA", "02108", -71.06, 42.36),
-          ("Denver", "CO", "80202", -104.99, 39.74), ("Chicago", "IL", "60601", -87.63, 41.88)]  # fmt: skip
+CITIES = [
+    ("San Diego", "CA", "92101", -117.16, 32.72),
+    ("Austin", "TX", "73301", -97.74, 30.27),
+    ("Portland", "OR", "97201", -122.68, 45.52),
+    ("Boston", "MA", "02108", -71.06, 42.36),
+    ("Denver", "CO", "80202", -104.99, 39.74),
+    ("Chicago", "IL", "60601", -87.63, 41.88),
+]
 FRUITS = ["apple", "banana", "orange", "strawberry", "mango", "kiwi", "grape", "pear"]
-LISTS = {"auto-enthusiast": "Auto enthusiasts", "safe-driver": "Safe drivers",
-         "newsletter": "Newsletter", "premium-roadside-assistance": "Premium roadside assistance"}  # fmt: skip
-PRODUCTS = [("GreenPlaid123123", "Green Plaid", "Shirts", 10.99), ("BluePlaid123123", "Blue Plaid", "Shirts", 10.99),
-            ("KhakiShirt42", "Khaki Shirt", "Shirts", 24.5), ("TrailShoe7", "Trail Shoe", "Shoes", 89.0),
-            ("WoolSock3", "Wool Socks", "Socks", 12.0)]  # fmt: skip
+LISTS = {
+    "auto-enthusiast": "Auto enthusiasts",
+    "safe-driver": "Safe drivers",
+    "newsletter": "Newsletter",
+    "premium-roadside-assistance": "Premium roadside assistance",
+}
+PRODUCTS = [
+    ("GreenPlaid123123", "Green Plaid", "Shirts", 10.99),
+    ("BluePlaid123123", "Blue Plaid", "Shirts", 10.99),
+    ("KhakiShirt42", "Khaki Shirt", "Shirts", 24.5),
+    ("TrailShoe7", "Trail Shoe", "Shoes", 89.0),
+    ("WoolSock3", "Wool Socks", "Socks", 12.0),
+]
 CAMPAIGNS = ["Spring sale", "Welcome series", "Cart reminder", "Weekly newsletter", "VIP preview"]
 ATTRIBUTES = [
     AttributeDefinition("first_name", "First name", AttributeType.STRING),
@@ -79,15 +132,26 @@ async def seed_demo(
     for key, name in LISTS.items():
         await create_list(account_id, db, key, name)
     await create_audience(
-        account_id, db, "subscribed-safe-drivers", "Subscribed safe drivers",
+        account_id,
+        db,
+        "subscribed-safe-drivers",
+        "Subscribed safe drivers",
         {"emailSubscribeStatus": "subscribed", "inLists": ["safe-driver"]},
-    )  # fmt: skip
+    )
     await create_audience(
-        account_id, db, "fruit-lovers-over-30", "Fruit lovers over 30",
+        account_id,
+        db,
+        "fruit-lovers-over-30",
+        "Fruit lovers over 30",
         {"attributes": [{"key": "age", "gt": 30}, {"key": "fav_fruits", "exists": True}]},
-    )  # fmt: skip
+    )
     messages = [
-        {"_id": f"msg{i + 1:03d}", "name": name, "channel": "email", "sentAt": now - timedelta(days=90 - 15 * i)}
+        {
+            "_id": f"msg{i + 1:03d}",
+            "name": name,
+            "channel": "email",
+            "sentAt": now - timedelta(days=90 - 15 * i),
+        }
         for i, name in enumerate(CAMPAIGNS)
     ]
     await db[MESSAGES].insert_many([scoped(account_id, m) for m in messages])
@@ -141,8 +205,14 @@ def _contact(rng: random.Random, i: int, now: datetime) -> Document:
             "age": rng.randint(18, 80),
             "points": rng.randint(0, 1000),
             "birthday": datetime(rng.randint(1950, 2006), rng.randint(1, 12), rng.randint(1, 28), tzinfo=UTC),
-            "location": {"city": city, "state": state, "postal_code": postal, "country": "US",
-                         "tz": "America/Los_Angeles", "loc": {"lat": lat, "lon": lon}},  # fmt: skip
+            "location": {
+                "city": city,
+                "state": state,
+                "postal_code": postal,
+                "country": "US",
+                "tz": "America/Los_Angeles",
+                "loc": {"lat": lat, "lon": lon},
+            },
             "gender": rng.choice(["female", "male", "nonbinary"]),
         },
         "lists": sorted(k for k in LISTS if rng.random() < 0.35),
@@ -156,17 +226,29 @@ def _contact(rng: random.Random, i: int, now: datetime) -> Document:
         doc["attributes"]["fav_fruits"] = fruits
     if rng.random() < 0.2:
         items = [_line_item(rng, p) for p in rng.sample(PRODUCTS, rng.randint(1, 3))]
-        doc["cart"] = {"customerID": doc["attributes"]["custID"], "url": "https://shop.example.com/cart",
-                       "items": items, "lastModified": modified}  # fmt: skip
+        doc["cart"] = {
+            "customerID": doc["attributes"]["custID"],
+            "url": "https://shop.example.com/cart",
+            "items": items,
+            "lastModified": modified,
+        }
     return doc
 
 
 def _line_item(rng: random.Random, product: tuple[str, str, str, float]) -> Document:
     pid, name, category, price = product
     qty = rng.randint(1, 3)
-    return {"productID": pid, "sku": f"SKU-{pid[-6:]}", "category": category, "name": name,
-            "qty": qty, "itemPrice": price, "amount": round(qty * price, 2),
-            "url": f"https://shop.example.com/p/{pid}", "images": [f"{pid}.jpg"]}  # fmt: skip
+    return {
+        "productID": pid,
+        "sku": f"SKU-{pid[-6:]}",
+        "category": category,
+        "name": name,
+        "qty": qty,
+        "itemPrice": price,
+        "amount": round(qty * price, 2),
+        "url": f"https://shop.example.com/p/{pid}",
+        "images": [f"{pid}.jpg"],
+    }
 
 
 def _activities(
@@ -177,8 +259,16 @@ def _activities(
     created: datetime = contact["createdAt"]
 
     def add(action: str, ats: datetime, **extra: Any) -> None:
-        out.append({"cID": cid, "action": action, "ats": ats, "expireAt": expire_at(ats),
-                    "properties": extra.pop("properties", {}), **extra})  # fmt: skip
+        out.append(
+            {
+                "cID": cid,
+                "action": action,
+                "ats": ats,
+                "expireAt": expire_at(ats),
+                "properties": extra.pop("properties", {}),
+                **extra,
+            }
+        )
 
     while len(out) < n:
         ats = created + (now - created) * rng.random()
@@ -190,12 +280,25 @@ def _activities(
             if rng.random() < 0.45 and len(out) < n:
                 add("open", ats + timedelta(minutes=rng.uniform(1, 600)), **base)
                 if rng.random() < 0.35 and len(out) < n:
-                    add("click", ats + timedelta(minutes=rng.uniform(601, 900)),
-                        properties={"url": "https://shop.example.com/sale"}, **base)  # fmt: skip
+                    add(
+                        "click",
+                        ats + timedelta(minutes=rng.uniform(601, 900)),
+                        properties={"url": "https://shop.example.com/sale"},
+                        **base,
+                    )
         else:
             pid, name, category, price = rng.choice(PRODUCTS)
-            add("browse", ats, properties={"url": f"https://shop.example.com/p/{pid}", "productID": pid,
-                                          "title": name, "category": category, "price": price})  # fmt: skip
+            add(
+                "browse",
+                ats,
+                properties={
+                    "url": f"https://shop.example.com/p/{pid}",
+                    "productID": pid,
+                    "title": name,
+                    "category": category,
+                    "price": price,
+                },
+            )
     return out[:n]
 
 
@@ -205,16 +308,23 @@ def _orders(rng: random.Random, contact: Document, now: datetime) -> list[Docume
         items = [_line_item(rng, p) for p in rng.sample(PRODUCTS, rng.randint(1, 3))]
         created: datetime = contact["createdAt"]
         location = contact["attributes"]["location"]
-        orders.append({
-            "cID": contact["_id"],
-            "orderID": f"ORD-{contact['attributes']['custID']}-{k + 1}",
-            "purchaseDate": created + (now - created) * rng.random(),
-            "status": rng.choice(["placed", "shipped", "delivered"]),
-            "items": items,
-            "totalAmount": round(sum(i["amount"] for i in items), 2),
-            "shippingAddress": {"name": f"{contact['attributes']['first_name']} {contact['attributes']['last_name']}",
-                                "address": f"{rng.randint(1, 999)} Main St", "city": location["city"],
-                                "state": location["state"], "postalCode": location["postal_code"], "country": "US"},
-            "properties": {},
-        })  # fmt: skip
+        orders.append(
+            {
+                "cID": contact["_id"],
+                "orderID": f"ORD-{contact['attributes']['custID']}-{k + 1}",
+                "purchaseDate": created + (now - created) * rng.random(),
+                "status": rng.choice(["placed", "shipped", "delivered"]),
+                "items": items,
+                "totalAmount": round(sum(i["amount"] for i in items), 2),
+                "shippingAddress": {
+                    "name": f"{contact['attributes']['first_name']} {contact['attributes']['last_name']}",
+                    "address": f"{rng.randint(1, 999)} Main St",
+                    "city": location["city"],
+                    "state": location["state"],
+                    "postalCode": location["postal_code"],
+                    "country": "US",
+                },
+                "properties": {},
+            }
+        )
     return orders

@@ -20,9 +20,7 @@ class Settings(BaseSettings):
         description="MongoDB replica set to use. Unset: start the embedded SecantusDB.",
     )
     mongodb_db: str = Field(default="contactgraph", alias="MONGODB_DB")
-    env: Literal["development", "production"] = Field(
-        default="development", alias="CONTACTGRAPH_ENV"
-    )
+    env: Literal["development", "production"] = Field(default="development", alias="CONTACTGRAPH_ENV")
     host: str = Field(default="127.0.0.1", alias="CONTACTGRAPH_HOST")
     port: int = Field(default=8000, alias="CONTACTGRAPH_PORT")
     data_dir: Path = Field(
@@ -31,9 +29,7 @@ class Settings(BaseSettings):
         description="Where the embedded database keeps its store and the demo key.",
     )
     log_level: str = Field(default="INFO", alias="CONTACTGRAPH_LOG_LEVEL")
-    server_selection_timeout_ms: int = Field(
-        default=5000, alias="CONTACTGRAPH_DB_SELECTION_TIMEOUT_MS"
-    )
+    server_selection_timeout_ms: int = Field(default=5000, alias="CONTACTGRAPH_DB_SELECTION_TIMEOUT_MS")
     max_time_ms: int = Field(
         default=15000,
         alias="CONTACTGRAPH_DB_MAX_TIME_MS",

@@ -27,7 +27,16 @@ from app.main import create_app
 from app.settings import Settings
 
 # Commands the driver sends on its own (monitoring, sessions), not on the app's behalf.
-HOUSEKEEPING = {"hello", "ismaster", "isMaster", "ping", "endSessions", "killCursors", "saslStart", "saslContinue"}
+HOUSEKEEPING = {
+    "hello",
+    "ismaster",
+    "isMaster",
+    "ping",
+    "endSessions",
+    "killCursors",
+    "saslStart",
+    "saslContinue",
+}
 
 
 @pytest.fixture(scope="session")
@@ -49,7 +58,7 @@ class CommandCounter(CommandListener):
 
     def started(self, event: CommandStartedEvent) -> None:
         if event.database_name == self.db_name and event.command_name not in HOUSEKEEPING:
-            self.commands.append((event.command_name, event.command))
+            self.commands.append((event.command_name, dict(event.command)))
 
     def succeeded(self, event: CommandSucceededEvent) -> None:
         pass
@@ -74,9 +83,13 @@ class Api:
     commands: CommandCounter
     keys: dict[str, str] = field(default_factory=dict)
 
-    async def post(self, query: str, variables: dict[str, Any] | None = None, *, key: str | None) -> httpx.Response:
+    async def post(
+        self, query: str, variables: dict[str, Any] | None = None, *, key: str | None
+    ) -> httpx.Response:
         headers = {"Authorization": f"Bearer {key}"} if key else {}
-        return await self.http.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+        return await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
 
     async def gql(self, query: str, variables: dict[str, Any] | None = None, *, key: str) -> dict[str, Any]:
         response = await self.post(query, variables, key=key)
@@ -111,7 +124,10 @@ class Api:
 
     async def contacts(self, account_id: str, *docs: Document) -> list[ObjectId]:
         now = datetime.now(UTC)
-        full = [{"createdAt": now, "lastModified": now, "version": 1, "lists": [], "attributes": {}, **d} for d in docs]
+        full = [
+            {"createdAt": now, "lastModified": now, "version": 1, "lists": [], "attributes": {}, **d}
+            for d in docs
+        ]
         return await contacts_repository.insert_many(account_id, self.db, full)
 
 

@@ -35,8 +35,12 @@ async def test_bearer_and_basic_with_the_key_as_username_both_authenticate(api: 
     await api.contacts("acme", email_contact("a@example.com"))
     basic = base64.b64encode(f"{key}:".encode()).decode()
 
-    bearer = await api.http.post("/graphql", json={"query": QUERY}, headers={"Authorization": f"Bearer {key}"})
-    basic_response = await api.http.post("/graphql", json={"query": QUERY}, headers={"Authorization": f"Basic {basic}"})
+    bearer = await api.http.post(
+        "/graphql", json={"query": QUERY}, headers={"Authorization": f"Bearer {key}"}
+    )
+    basic_response = await api.http.post(
+        "/graphql", json={"query": QUERY}, headers={"Authorization": f"Basic {basic}"}
+    )
 
     assert bearer.json() == {"data": {"contacts": {"totalCount": 1}}}
     assert basic_response.json() == {"data": {"contacts": {"totalCount": 1}}}

@@ -25,9 +25,7 @@ RESERVED_KEYS = frozenset(
      "attributes", "supplements", "forceSubscribe", "suppressTriggers", "createdAt",
      "lastModified", "version", "accountId"}
 )  # fmt: skip
-GEO_FIELDS = frozenset(
-    {"street_address", "street_address2", "city", "state", "postal_code", "country", "tz"}
-)
+GEO_FIELDS = frozenset({"street_address", "street_address2", "city", "state", "postal_code", "country", "tz"})
 GEO_LOC_FIELDS = frozenset({"lat", "lon"})
 DEFAULT_MAX_ITEMS = 25
 MAX_ITEMS_LIMIT = 1000
@@ -124,12 +122,18 @@ def _definition_problems(d: AttributeDefinition) -> list[Problem]:
             )
     elif d.max_items is not None:
         problems.append(
-            Problem(ErrorCode.VALIDATION_ERROR, "maxItems applies to array attributes only", (*where, "maxItems"))
+            Problem(
+                ErrorCode.VALIDATION_ERROR, "maxItems applies to array attributes only", (*where, "maxItems")
+            )
         )
     if v.pattern is not None:
         if d.type not in (AttributeType.STRING, AttributeType.ARRAY):
             problems.append(
-                Problem(ErrorCode.VALIDATION_ERROR, "pattern applies to string and array attributes", (*vpath, "pattern"))
+                Problem(
+                    ErrorCode.VALIDATION_ERROR,
+                    "pattern applies to string and array attributes",
+                    (*vpath, "pattern"),
+                )
             )
         else:
             try:
@@ -139,17 +143,23 @@ def _definition_problems(d: AttributeDefinition) -> list[Problem]:
                     Problem(ErrorCode.VALIDATION_ERROR, f"Invalid pattern: {exc}", (*vpath, "pattern"))
                 )
     if (v.min is not None or v.max is not None) and d.type is AttributeType.GEO:
-        problems.append(Problem(ErrorCode.VALIDATION_ERROR, "min/max do not apply to geo attributes", (*vpath, "min")))
+        problems.append(
+            Problem(ErrorCode.VALIDATION_ERROR, "min/max do not apply to geo attributes", (*vpath, "min"))
+        )
     if v.min is not None and v.max is not None and v.min > v.max:
         problems.append(Problem(ErrorCode.VALIDATION_ERROR, "min is greater than max", (*vpath, "min")))
     if v.enum is not None and d.type not in (AttributeType.STRING, AttributeType.ARRAY):
         problems.append(
-            Problem(ErrorCode.VALIDATION_ERROR, "enum applies to string and array attributes", (*vpath, "enum"))
+            Problem(
+                ErrorCode.VALIDATION_ERROR, "enum applies to string and array attributes", (*vpath, "enum")
+            )
         )
     return problems
 
 
-async def create_attribute(account_id: str, db: Database, definition: AttributeDefinition) -> AttributeDefinition:
+async def create_attribute(
+    account_id: str, db: Database, definition: AttributeDefinition
+) -> AttributeDefinition:
     problems = _definition_problems(definition)
     if problems:
         raise DomainError(problems)

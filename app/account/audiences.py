@@ -23,7 +23,9 @@ async def create_audience(
     build_contact_filter(rule, definitions, lists, argument="rule")  # validates the rule
     doc = {"key": key, "name": name or key, "rule": rule}
     if not await repository.insert_audience(account_id, db, doc):
-        raise DomainError.one(ErrorCode.ACCOUNT_AUDIENCE_EXISTS, f"Audience {key!r} already exists", ("input", "key"))
+        raise DomainError.one(
+            ErrorCode.ACCOUNT_AUDIENCE_EXISTS, f"Audience {key!r} already exists", ("input", "key")
+        )
     return doc
 
 

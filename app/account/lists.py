@@ -14,7 +14,9 @@ async def create_list(account_id: str, db: Database, key: str, name: str | None)
     if problems:
         raise DomainError(problems)
     if await repository.key_in_use(account_id, db, key) == "attribute":
-        raise DomainError.one(ErrorCode.VALIDATION_ERROR, f"Key {key!r} is already an attribute key", ("input", "key"))
+        raise DomainError.one(
+            ErrorCode.VALIDATION_ERROR, f"Key {key!r} is already an attribute key", ("input", "key")
+        )
     doc = {"key": key, "name": name or key}
     if not await repository.insert_list(account_id, db, doc):
         raise DomainError.one(ErrorCode.ACCOUNT_LIST_EXISTS, f"List {key!r} already exists", ("input", "key"))

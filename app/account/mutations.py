@@ -20,9 +20,9 @@ from .types import (
     AccountAttributeCreateInput,
     AccountIdentifierKeysInput,
     AccountListCreateInput,
+    AttributeDefinitionType,
     Audience,
     AudienceCreateInput,
-    AttributeDefinitionType,
     ContactList,
 )
 
@@ -37,7 +37,7 @@ class AccountAttributeCreatePayload:
 
 @strawberry.type
 class AccountListCreatePayload:
-    list: ContactList | None = None
+    contact_list: ContactList | None = strawberry.field(default=None, name="list")
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -73,10 +73,12 @@ class AccountMutations:
             doc = await create_list(info.context.account_id, info.context.db, input.key, input.name)
         except DomainError as exc:
             return AccountListCreatePayload(user_errors=user_errors(exc))
-        return AccountListCreatePayload(list=ContactList(key=doc["key"], name=doc["name"]))
+        return AccountListCreatePayload(contact_list=ContactList(key=doc["key"], name=doc["name"]))
 
     @strawberry.mutation(description="Save contact conditions as an audience.", permission_classes=ADMIN)
-    async def audience_create(self, info: Info[Any, None], input: AudienceCreateInput) -> AudienceCreatePayload:
+    async def audience_create(
+        self, info: Info[Any, None], input: AudienceCreateInput
+    ) -> AudienceCreatePayload:
         try:
             doc = await create_audience(
                 info.context.account_id, info.context.db, input.key, input.name, plain(input.rule)

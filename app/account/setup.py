@@ -33,7 +33,9 @@ async def create_account(
         {"name": name, "primaryKey": "email", "secondaryKeys": [], "createdAt": datetime.now(UTC)},
     )
     if not created:
-        raise DomainError.one(ErrorCode.VALIDATION_ERROR, f"Account {account_id!r} already exists", ("accountId",))
+        raise DomainError.one(
+            ErrorCode.VALIDATION_ERROR, f"Account {account_id!r} already exists", ("accountId",)
+        )
     definitions = await load_definitions(account_id, db)
     for key in {primary_key, *secondary_keys} - {"email"} - set(definitions):
         await create_attribute(account_id, db, AttributeDefinition(key, key, AttributeType.STRING))
@@ -65,7 +67,9 @@ async def set_identifier_keys(
                 )
             )
     if len(set(secondary_keys)) != len(secondary_keys) or primary_key in secondary_keys:
-        problems.append(Problem(ErrorCode.VALIDATION_ERROR, "Identifier keys must be distinct", ("secondaryKeys",)))
+        problems.append(
+            Problem(ErrorCode.VALIDATION_ERROR, "Identifier keys must be distinct", ("secondaryKeys",))
+        )
     if problems:
         raise DomainError(problems)
     try:

@@ -74,7 +74,7 @@ class Audience:
 
     @classmethod
     def from_doc(cls, doc: Document) -> Audience:
-        return cls(key=doc["key"], name=doc.get("name") or doc["key"], rule=doc.get("rule") or {})
+        return cls(key=doc["key"], name=doc.get("name") or doc["key"], rule=JSON(doc.get("rule") or {}))
 
 
 @strawberry.type(description="An event property and the first data type seen for it.")
@@ -120,7 +120,9 @@ class Account:
     async def event_properties(self, info: Info[Any, None]) -> list[EventProperty]:
         docs = await repository.list_event_properties(info.context.account_id, info.context.db)
         return [
-            EventProperty(action=d["action"], key=d["key"], type=d["type"], searchable=d.get("searchable", True))
+            EventProperty(
+                action=d["action"], key=d["key"], type=d["type"], searchable=d.get("searchable", True)
+            )
             for d in docs
         ]
 
@@ -131,10 +133,18 @@ class Account:
 @strawberry.input(description="Validators for a new attribute.")
 class AttributeValidatorsInput:
     required: bool = False
-    pattern: str | None = strawberry.field(default=None, description="Regular expression (strings, array items).")
-    min: float | None = strawberry.field(default=None, description="Numbers: minimum value; strings: minimum length.")
-    max: float | None = strawberry.field(default=None, description="Numbers: maximum value; strings: maximum length.")
-    enum: list[str] | None = strawberry.field(default=None, description="Allowed values (strings, array items).")
+    pattern: str | None = strawberry.field(
+        default=None, description="Regular expression (strings, array items)."
+    )
+    min: float | None = strawberry.field(
+        default=None, description="Numbers: minimum value; strings: minimum length."
+    )
+    max: float | None = strawberry.field(
+        default=None, description="Numbers: maximum value; strings: maximum length."
+    )
+    enum: list[str] | None = strawberry.field(
+        default=None, description="Allowed values (strings, array items)."
+    )
 
 
 @strawberry.input

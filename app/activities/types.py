@@ -68,7 +68,7 @@ class Activity(relay.Node):
 
     @strawberry.field
     def properties(self) -> JSON:
-        return self.doc.get("properties") or {}
+        return JSON(self.doc.get("properties") or {})
 
     @strawberry.field(name="mcID")
     def mc_id(self) -> str | None:

@@ -25,7 +25,7 @@ class LineItem:
     description: str | None
     qty: int
     item_price: float | None
-    amount: float | None = strawberry.field(description="qty × itemPrice unless given.")
+    amount: float | None = strawberry.field(description="qty x itemPrice unless given.")
     url: str | None
     images: list[str]
     properties: JSON | None
@@ -67,7 +67,7 @@ class Cart:
     def item_count(self) -> int:
         return sum(i.qty for i in self.items)
 
-    @strawberry.field(description="Sum of the items' amounts (qty × itemPrice where amount is absent).")
+    @strawberry.field(description="Sum of the items' amounts (qty x itemPrice where amount is absent).")
     def total(self) -> float:
         return round(sum(i.amount or 0.0 for i in self.items), 2)
 

@@ -38,7 +38,9 @@ def datetime_filter(value: dict[str, Any], path: tuple[str, ...]) -> Document:
     except (ValueError, KeyError, TypeError) as exc:
         raise DomainError.one(ErrorCode.VALIDATION_ERROR, f"Invalid date-time filter: {exc}", path) from exc
     if not out:
-        raise DomainError.one(ErrorCode.VALIDATION_ERROR, "Give at least one of lt, lte, gt, gte, between", path)
+        raise DomainError.one(
+            ErrorCode.VALIDATION_ERROR, "Give at least one of lt, lte, gt, gte, between", path
+        )
     return out
 
 
@@ -61,7 +63,9 @@ def _attribute_condition(
             if op not in spec or spec[op] is None:
                 continue
             if op in COMPARISONS and (definition.type not in ORDERABLE and sub is None):
-                raise ValueError(f"'{op}' compares strings, numbers and dates, not {definition.type.value} values")
+                raise ValueError(
+                    f"'{op}' compares strings, numbers and dates, not {definition.type.value} values"
+                )
             condition["$" + op] = coerce_scalar(definition, sub, spec[op])
         if spec.get("in") is not None:
             values = spec["in"]
@@ -111,7 +115,9 @@ def build_contact_filter(
     if where.get("inLists"):
         attempt(lambda v: {"lists": {"$all": _list_keys(v, lists, (argument, "inLists"))}}, where["inLists"])
     if where.get("notInLists"):
-        attempt(lambda v: {"lists": {"$nin": _list_keys(v, lists, (argument, "notInLists"))}}, where["notInLists"])
+        attempt(
+            lambda v: {"lists": {"$nin": _list_keys(v, lists, (argument, "notInLists"))}}, where["notInLists"]
+        )
     status = where.get("emailSubscribeStatus")
     if status is not None:
         if status not in SUBSCRIBE_STATUSES:

@@ -103,7 +103,8 @@ class Contact(relay.Node):
 
     @strawberry.field(description="The email channel's address.")
     def email(self) -> str | None:
-        return (self.doc.get("channels") or {}).get("email", {}).get("address")
+        address = (self.doc.get("channels") or {}).get("email", {}).get("address")
+        return str(address) if address is not None else None
 
     @strawberry.field
     def channels(self) -> Channels:
@@ -116,7 +117,7 @@ class Contact(relay.Node):
 
     @strawberry.field(description="All attribute values, keyed by attribute key.")
     def attributes(self) -> JSON:
-        return self.doc.get("attributes") or {}
+        return JSON(self.doc.get("attributes") or {})
 
     @strawberry.field(description="One attribute value (a geo sub-field with 'location.city').")
     def attribute(self, key: str) -> JSON | None:
@@ -125,7 +126,7 @@ class Contact(relay.Node):
             if not isinstance(value, dict):
                 return None
             value = value.get(part)
-        return value
+        return JSON(value) if value is not None else None
 
     @strawberry.field(description="Keys of the lists the contact is a member of.")
     def lists(self) -> list[str]:
@@ -138,7 +139,7 @@ class Contact(relay.Node):
 
     @strawberry.field
     def supplements(self) -> JSON:
-        return self.doc.get("supplements") or {}
+        return JSON(self.doc.get("supplements") or {})
 
     @strawberry.field
     def created_at(self) -> DateTime | None:
@@ -240,7 +241,9 @@ class AttributeFilter:
 class ContactWhere:
     attributes: list[AttributeFilter] | None = None
     in_lists: list[str] | None = strawberry.field(default=None, description="Member of all of these lists.")
-    not_in_lists: list[str] | None = strawberry.field(default=None, description="Member of none of these lists.")
+    not_in_lists: list[str] | None = strawberry.field(
+        default=None, description="Member of none of these lists."
+    )
     email_subscribe_status: SubscribeStatus | None = None
     email_address: str | None = None
     created_at: DateTimeFilter | None = None

@@ -1,0 +1,142 @@
+"""Tenant isolation: a key of account A never reads, counts or pages account B's data."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from bson import ObjectId
+from strawberry.relay import to_base64
+
+from app.activities import repository as activities
+from app.commerce import repository as orders
+from app.db import CONTACT_ALIASES
+from tests.conftest import Api, email_contact
+
+
+@pytest.fixture
+async def two_accounts(api: Api) -> tuple[str, ObjectId, ObjectId]:
+    """A and B each hold a contact with the SAME email and custID; B's has an order and an
+    activity, and B even stores an activity/order pointing at A's cID."""
+    key_a = await api.account("alpha", secondary_keys=("custID",))
+    await api.account("beta", secondary_keys=("custID",))
+    [a] = await api.contacts("alpha", email_contact("same@example.com", attributes={"custID": "C1"}))
+    _, b = await api.contacts(
+        "beta",
+        email_contact("same@example.com", attributes={"custID": "C1"}, lists=["vip"]),
+        email_contact("only-b@example.com", attributes={"custID": "C2"}),
+    )
+    now = datetime.now(UTC)
+    for cid in (a, b):
+        await activities.insert_many("beta", api.db, [{"cID": cid, "action": "browse", "ats": now}])
+        await orders.insert_many(
+            "beta", api.db, [{"cID": cid, "orderID": f"B-{cid}", "purchaseDate": now, "items": []}]
+        )
+    return key_a, a, b
+
+
+async def test_no_ref_form_reaches_the_other_accounts_contact(
+    api: Api, two_accounts: tuple[str, ObjectId, ObjectId]
+) -> None:
+    key_a, _, b = two_accounts
+    query = "query($r: String!) { contact(ref: $r) { cID } }"
+
+    for ref in (str(b), f"cID:{b}", "only-b@example.com", "email:only-b@example.com", "custID:C2"):
+        assert await api.ok(query, {"r": ref}, key=key_a) == {"contact": None}, ref
+
+
+async def test_the_same_email_resolves_to_the_callers_own_contact(
+    api: Api, two_accounts: tuple[str, ObjectId, ObjectId]
+) -> None:
+    key_a, a, _ = two_accounts
+
+    data = await api.ok('{ contact(ref: "custID:C1") { cID } }', key=key_a)
+
+    assert data["contact"]["cID"] == str(a)
+
+
+async def test_contacts_and_totalcount_only_see_the_callers_account(
+    api: Api, two_accounts: tuple[str, ObjectId, ObjectId]
+) -> None:
+    key_a, a, _ = two_accounts
+
+    data = await api.ok("{ contacts(first: 100) { totalCount edges { node { cID } } } }", key=key_a)
+
+    assert data["contacts"]["totalCount"] == 1
+    assert [e["node"]["cID"] for e in data["contacts"]["edges"]] == [str(a)]
+
+
+async def test_nested_orders_and_activities_of_another_account_never_show(
+    api: Api, two_accounts: tuple[str, ObjectId, ObjectId]
+) -> None:
+    key_a, _, _ = two_accounts
+
+    data = await api.ok(
+        "{ contacts { edges { node { orders { totalCount } activities { totalCount } } } } }", key=key_a
+    )
+
+    assert data["contacts"]["edges"] == [
+        {"node": {"orders": {"totalCount": 0}, "activities": {"totalCount": 0}}}
+    ]
+
+
+async def test_node_ids_of_another_account_resolve_to_null(
+    api: Api, two_accounts: tuple[str, ObjectId, ObjectId]
+) -> None:
+    key_a, _, b = two_accounts
+    order = await api.db["orders"].find_one({"accountId": "beta"})
+    activity = await api.db["activities"].find_one({"accountId": "beta"})
+    assert order is not None
+    assert activity is not None
+
+    for type_name, oid in (("Contact", b), ("Order", order["_id"]), ("Activity", activity["_id"])):
+        data = await api.ok(
+            "query($id: ID!) { node(id: $id) { id } }", {"id": to_base64(type_name, str(oid))}, key=key_a
+        )
+        assert data == {"node": None}, type_name
+
+
+async def test_an_alias_of_another_account_is_not_followed(
+    api: Api, two_accounts: tuple[str, ObjectId, ObjectId]
+) -> None:
+    key_a, _, b = two_accounts
+    gone = ObjectId()
+    await api.db[CONTACT_ALIASES].insert_one({"accountId": "beta", "cID": gone, "survivor": b})
+
+    assert await api.ok(f'{{ contact(ref: "{gone}") {{ cID }} }}', key=key_a) == {"contact": None}
+
+
+async def test_audiences_and_account_config_are_per_account(
+    api: Api, two_accounts: tuple[str, ObjectId, ObjectId]
+) -> None:
+    key_a, _, _ = two_accounts
+    from app.account.lists import create_list
+
+    await create_list("beta", api.db, "vip", "VIP")
+
+    data = await api.ok("{ account { id lists { key } audiences { key } } }", key=key_a)
+    unknown_list = await api.gql('{ contacts(where: {inLists: ["vip"]}) { totalCount } }', key=key_a)
+
+    assert data["account"] == {"id": "alpha", "lists": [], "audiences": []}
+    assert unknown_list["errors"][0]["message"] == "Unknown list 'vip'"
+
+
+async def test_every_command_the_app_sends_carries_an_account_id(
+    api: Api, two_accounts: tuple[str, ObjectId, ObjectId]
+) -> None:
+    key_a, _, _ = two_accounts
+    api.commands.reset()
+
+    await api.ok(
+        """{ account { attributes { key } lists { key } audiences { key } eventProperties { key } }
+             contacts(first: 5, where: {emailAddress: "same@example.com"}) { totalCount edges { node {
+               orders { edges { node { orderID contact { cID } } } }
+               activities { edges { node { action contact { cID } } } } } } } }""",
+        key=key_a,
+    )
+
+    assert api.commands.names
+    for name, command in api.commands.commands:
+        if name == "find" and command["find"] == "apiKeys":
+            continue  # authentication: the key itself names the account
+        assert "'accountId': 'alpha'" in str(command), (name, command)
