@@ -75,10 +75,34 @@ def _write_key(path: Path, key: str) -> None:
     path.chmod(0o600)
 
 
+def _graceful_server_class() -> type:
+    import signal
+
+    import uvicorn
+
+    class GracefulServer(uvicorn.Server):
+        """uvicorn's server, except that a Ctrl-C or SIGTERM it has handled gracefully ends
+        serve() normally instead of being raised again (which logs a spurious traceback)."""
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            handled = (signal.SIGINT, signal.SIGTERM)
+            original = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
+            try:
+                yield
+            finally:
+                for sig, handler in original.items():
+                    signal.signal(sig, handler)
+
+    return GracefulServer
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from app.main import create_app
+
+    _GracefulServer = _graceful_server_class()
 
     host, port = args.host or settings.host, args.port or settings.port
     embedded = not settings.mongodb_uri
@@ -104,9 +128,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             proxy_headers=False,
             timeout_graceful_shutdown=20,
         )
-        # uvicorn re-raises the Ctrl-C it handled once it has shut down gracefully.
-        with contextlib.suppress(KeyboardInterrupt):
-            uvicorn.Server(config).run()
+        _GracefulServer(config).run()
     print("stopped", file=sys.stderr)
     return 0
 

@@ -125,6 +125,9 @@ async def seed_demo(
 ) -> SeedResult:
     """Create the account with its configuration and data; returns a new admin key."""
     rng = random.Random(seed)
+    # Ids come from their own generator, seeded with the account too: the same seed in
+    # two accounts gives the same data under different (globally unique) ObjectIds.
+    ids = random.Random(f"{account_id}:{seed}")
     now = now or datetime(2026, 11, 1, tzinfo=UTC)
     await create_account(db, account_id, "Demo store", secondary_keys=("custID",))
     for definition in ATTRIBUTES:
@@ -145,9 +148,10 @@ async def seed_demo(
         "Fruit lovers over 30",
         {"attributes": [{"key": "age", "gt": 30}, {"key": "fav_fruits", "exists": True}]},
     )
+    # Message (campaign) ids are ObjectIds: unique across accounts, never a shared key.
     messages = [
         {
-            "_id": f"msg{i + 1:03d}",
+            "_id": ObjectId(ids.randbytes(12)),
             "name": name,
             "channel": "email",
             "sentAt": now - timedelta(days=90 - 15 * i),
@@ -157,7 +161,7 @@ async def seed_demo(
     await db[MESSAGES].insert_many([scoped(account_id, m) for m in messages])
     totals = [0, 0]
     for start in range(0, contacts, 1000):
-        batch = [_contact(rng, i, now) for i in range(start, min(contacts, start + 1000))]
+        batch = [_contact(rng, ids, i, now) for i in range(start, min(contacts, start + 1000))]
         await contacts_repository.insert_many(account_id, db, batch)
         activities: list[Document] = []
         orders: list[Document] = []
@@ -177,7 +181,7 @@ async def is_seeded(db: Database, account_id: str = "demo") -> bool:
     return await account_repository.get_account(account_id, db) is not None
 
 
-def _contact(rng: random.Random, i: int, now: datetime) -> Document:
+def _contact(rng: random.Random, ids: random.Random, i: int, now: datetime) -> Document:
     first, last = rng.choice(FIRST), rng.choice(LAST)
     city, state, postal, lon, lat = rng.choice(CITIES)
     created = now - timedelta(days=rng.uniform(1, 720))
@@ -196,7 +200,7 @@ def _contact(rng: random.Random, i: int, now: datetime) -> Document:
     if rng.random() < 0.3:
         channels["sms"] = {"address": f"1619{i:07d}", "subscribeStatus": "subscribed", "invalid": False}
     doc: Document = {
-        "_id": ObjectId(ObjectId.from_datetime(created).binary[:4] + rng.randbytes(8)),
+        "_id": ObjectId(ObjectId.from_datetime(created).binary[:4] + ids.randbytes(8)),
         "channels": channels,
         "attributes": {
             "custID": f"C{100000 + i}",
