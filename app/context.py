@@ -17,6 +17,7 @@ from starlette.websockets import WebSocket
 
 from app.account import repository as account_repository
 from app.account.attributes import AttributeDefinition, load_definitions
+from app.account.config import AccountConfig
 from app.activities.loaders import ActivitiesByContactLoader
 from app.auth import Principal
 from app.commerce.loaders import OrdersByContactLoader
@@ -113,6 +114,15 @@ class Context:
             return {d["key"] for d in await account_repository.list_lists(self.account_id, self.db)}
 
         return await self._once("lists", load)
+
+    async def config(self) -> AccountConfig:
+        """Identifier keys, attribute definitions and lists: what a contact write checks."""
+
+        async def load() -> AccountConfig:
+            definitions = await self.definitions()
+            return AccountConfig(await self.identifier_keys(), definitions, frozenset(await self.list_keys()))
+
+        return await self._once("config", load)
 
     async def identifier_keys(self) -> IdentifierKeys:
         account = await self.account()

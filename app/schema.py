@@ -15,7 +15,10 @@ from app.account.mutations import AccountMutations
 from app.account.queries import AccountQueries
 from app.activities.types import Activity
 from app.auth import Principal, ScopeName, requires
+from app.commerce.mutations import CommerceMutations
+from app.commerce.queries import CommerceQueries
 from app.commerce.types import Order
+from app.contacts.mutations import ContactMutations
 from app.contacts.queries import ContactQueries
 from app.contacts.types import Contact
 from app.scalars import SCALAR_MAP
@@ -43,8 +46,8 @@ class NodeQueries:
         return node
 
 
-Query = merge_types("Query", (ContactQueries, AccountQueries, NodeQueries))
-Mutation = merge_types("Mutation", (AccountMutations,))
+Query = merge_types("Query", (ContactQueries, CommerceQueries, AccountQueries, NodeQueries))
+Mutation = merge_types("Mutation", (ContactMutations, CommerceMutations, AccountMutations))
 
 schema = strawberry.Schema(
     query=Query,

@@ -142,9 +142,16 @@ def _definition_problems(d: AttributeDefinition) -> list[Problem]:
                 problems.append(
                     Problem(ErrorCode.VALIDATION_ERROR, f"Invalid pattern: {exc}", (*vpath, "pattern"))
                 )
-    if (v.min is not None or v.max is not None) and d.type is AttributeType.GEO:
+    if (v.min is not None or v.max is not None) and d.type not in (
+        AttributeType.NUMBER,
+        AttributeType.STRING,
+    ):
         problems.append(
-            Problem(ErrorCode.VALIDATION_ERROR, "min/max do not apply to geo attributes", (*vpath, "min"))
+            Problem(
+                ErrorCode.VALIDATION_ERROR,
+                "min/max apply to numbers (value) and strings (length)",
+                (*vpath, "min"),
+            )
         )
     if v.min is not None and v.max is not None and v.min > v.max:
         problems.append(Problem(ErrorCode.VALIDATION_ERROR, "min is greater than max", (*vpath, "min")))

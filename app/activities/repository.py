@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from bson import ObjectId
 
@@ -20,3 +21,18 @@ async def page_per_contact(
 async def insert_many(account_id: str, db: Database, docs: Sequence[Document]) -> None:
     if docs:
         await db[ACTIVITIES].insert_many([scoped(account_id, d) for d in docs], ordered=False)
+
+
+async def delete_for_contact(account_id: str, db: Database, cid: ObjectId, session: Any = None) -> int:
+    result = await db[ACTIVITIES].delete_many(scoped(account_id, {"cID": cid}), session=session)
+    return result.deleted_count
+
+
+async def contact_has_mcid(account_id: str, db: Database, cid: ObjectId, mc_id: str) -> bool:
+    return (
+        await db[ACTIVITIES].find_one(scoped(account_id, {"cID": cid, "mcID": mc_id}), {"_id": 1}) is not None
+    )
+
+
+async def insert_one(account_id: str, db: Database, doc: Document, session: Any = None) -> None:
+    await db[ACTIVITIES].insert_one(scoped(account_id, doc), session=session)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from bson import ObjectId
 
@@ -20,3 +21,41 @@ async def page_per_contact(
 async def insert_many(account_id: str, db: Database, docs: Sequence[Document]) -> None:
     if docs:
         await db[ORDERS].insert_many([scoped(account_id, d) for d in docs], ordered=False)
+
+
+async def delete_for_contact(account_id: str, db: Database, cid: ObjectId, session: Any = None) -> int:
+    result = await db[ORDERS].delete_many(scoped(account_id, {"cID": cid}), session=session)
+    return result.deleted_count
+
+
+async def upsert_for_contact(account_id: str, db: Database, doc: Document) -> tuple[Document, bool]:
+    """Replace the order with ``doc``'s orderID if it belongs to the same contact, insert it
+    if new. Returns the stored order (another contact's, untouched, if the id is theirs)."""
+    from pymongo import ReturnDocument
+    from pymongo.errors import DuplicateKeyError
+
+    query = scoped(account_id, {"orderID": doc["orderID"], "cID": doc["cID"]})
+    try:
+        before = await db[ORDERS].find_one_and_update(
+            query,
+            {"$set": scoped(account_id, doc), "$setOnInsert": {"createdAt": doc["lastModified"]}},
+            upsert=True,
+            return_document=ReturnDocument.BEFORE,
+        )
+    except DuplicateKeyError:  # the orderID exists for another contact
+        other = await db[ORDERS].find_one(scoped(account_id, {"orderID": doc["orderID"]}))
+        assert other is not None
+        return other, False
+    stored = await db[ORDERS].find_one(query)
+    assert stored is not None
+    return stored, before is None
+
+
+async def find_page(
+    account_id: str, db: Database, query: Document, sort: list[tuple[str, int]], limit: int
+) -> list[Document]:
+    return await db[ORDERS].find(scoped(account_id, query)).sort(sort).limit(limit).to_list()
+
+
+async def count(account_id: str, db: Database, query: Document) -> int:
+    return await db[ORDERS].count_documents(scoped(account_id, query))

@@ -42,3 +42,28 @@ async def count(account_id: str, db: Database, query: Document) -> int:
 async def insert_many(account_id: str, db: Database, docs: Sequence[Document]) -> list[ObjectId]:
     result = await db[CONTACTS].insert_many([scoped(account_id, d) for d in docs])
     return list(result.inserted_ids)
+
+
+async def insert_one(account_id: str, db: Database, doc: Document, session: Any = None) -> None:
+    await db[CONTACTS].insert_one(scoped(account_id, doc), session=session)
+
+
+async def replace_if_version(
+    account_id: str, db: Database, doc: Document, version: int, session: Any = None
+) -> bool:
+    """Store ``doc`` only if the stored contact is still at ``version`` (optimistic locking)."""
+    query = scoped(account_id, {"_id": doc["_id"], "version": version})
+    result = await db[CONTACTS].replace_one(query, scoped(account_id, doc), session=session)
+    return result.matched_count == 1
+
+
+async def delete_one(account_id: str, db: Database, cid: ObjectId, session: Any = None) -> int:
+    result = await db[CONTACTS].delete_one(scoped(account_id, {"_id": cid}), session=session)
+    return result.deleted_count
+
+
+async def delete_aliases_of(account_id: str, db: Database, survivor: ObjectId, session: Any = None) -> int:
+    result = await db[CONTACT_ALIASES].delete_many(
+        scoped(account_id, {"survivor": survivor}), session=session
+    )
+    return result.deleted_count

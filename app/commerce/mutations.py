@@ -1,0 +1,100 @@
+"""Mutations of carts and orders: thin resolvers over the use cases."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import strawberry
+from strawberry.types import Info
+
+from app.auth import ScopeName, requires
+from app.contacts.types import Contact
+from app.errors import DomainError, UserError, user_errors
+
+from .cart import add_item, clear_cart, remove_item, set_cart
+from .inputs import CartInput, LineItemInput, OrderInput
+from .orders import record_order
+from .types import Cart, Order
+
+WRITE = [requires(ScopeName.CONTACTS_WRITE)]
+
+
+@strawberry.type
+class CartPayload:
+    contact: Contact | None = None
+    cart: Cart | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+    @classmethod
+    def of(cls, doc: dict[str, Any]) -> CartPayload:
+        return cls(
+            contact=Contact.from_doc(doc), cart=Cart.from_doc(doc["cart"]) if doc.get("cart") else None
+        )
+
+
+@strawberry.type
+class OrderRecordPayload:
+    order: Order | None = None
+    created: bool = False
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class CommerceMutations:
+    @strawberry.mutation(description="Replace the contact's cart.", permission_classes=WRITE)
+    async def cart_set(self, info: Info[Any, None], ref: str, input: CartInput) -> CartPayload:
+        ctx = info.context
+        try:
+            return CartPayload.of(
+                await set_cart(ctx.account_id, ctx.db, await ctx.config(), ref, input.to_data())
+            )
+        except DomainError as exc:
+            return CartPayload(user_errors=user_errors(exc))
+
+    @strawberry.mutation(description="Remove the contact's cart.", permission_classes=WRITE)
+    async def cart_clear(self, info: Info[Any, None], ref: str) -> CartPayload:
+        ctx = info.context
+        try:
+            return CartPayload.of(await clear_cart(ctx.account_id, ctx.db, await ctx.config(), ref))
+        except DomainError as exc:
+            return CartPayload(user_errors=user_errors(exc))
+
+    @strawberry.mutation(
+        description="Add a product to the cart (creating the cart); a productID already there gains qty.",
+        permission_classes=WRITE,
+    )
+    async def cart_item_add(self, info: Info[Any, None], ref: str, item: LineItemInput) -> CartPayload:
+        ctx = info.context
+        try:
+            return CartPayload.of(
+                await add_item(ctx.account_id, ctx.db, await ctx.config(), ref, item.to_data())
+            )
+        except DomainError as exc:
+            return CartPayload(user_errors=user_errors(exc))
+
+    @strawberry.mutation(
+        description="Remove a product from the cart, or only qty of it (removed when it reaches 0).",
+        permission_classes=WRITE,
+    )
+    async def cart_item_remove(
+        self,
+        info: Info[Any, None],
+        ref: str,
+        product_id: Annotated[str, strawberry.argument(name="productID")],
+        qty: int | None = None,
+    ) -> CartPayload:
+        ctx = info.context
+        try:
+            doc = await remove_item(ctx.account_id, ctx.db, await ctx.config(), ref, product_id, qty)
+        except DomainError as exc:
+            return CartPayload(user_errors=user_errors(exc))
+        return CartPayload.of(doc)
+
+    @strawberry.mutation(description="Record an order (upsert by orderID).", permission_classes=WRITE)
+    async def order_record(self, info: Info[Any, None], input: OrderInput) -> OrderRecordPayload:
+        ctx = info.context
+        try:
+            doc, created = await record_order(ctx.account_id, ctx.db, await ctx.config(), input.to_data())
+        except DomainError as exc:
+            return OrderRecordPayload(user_errors=user_errors(exc))
+        return OrderRecordPayload(order=Order.from_doc(doc), created=created)

@@ -1,0 +1,129 @@
+"""orderRecord: upsert an order by orderID for a contact."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from app.account.config import AccountConfig
+from app.contacts.filters import datetime_filter
+from app.contacts.refs import find_by_ref
+from app.db import Database, Document
+from app.errors import DomainError, ErrorCode, Problem
+from app.pagination import Page, SortKey, decode_cursor, make_page, page_size, seek_filter
+
+from . import repository
+from .cart import MAX_ITEMS, LineItemData
+
+
+@dataclass(frozen=True, slots=True)
+class OrderData:
+    contact: str
+    order_id: str
+    purchase_date: datetime | None = None
+    status: str | None = None
+    items: tuple[LineItemData, ...] = ()
+    total_amount: float | None = None
+    shipping_address: dict[str, Any] | None = None
+    properties: dict[str, Any] | None = None
+    path: tuple[str, ...] = field(default=("input",))
+
+
+async def record_order(
+    account_id: str, db: Database, config: AccountConfig, order: OrderData
+) -> tuple[Document, bool]:
+    """Insert or replace the order; returns it and whether it was new."""
+    problems: list[Problem] = []
+    if not order.order_id.strip() or len(order.order_id) > 256:
+        problems.append(
+            Problem(ErrorCode.VALIDATION_ERROR, "orderID must be 1-256 characters", (*order.path, "orderID"))
+        )
+    for i, item in enumerate(order.items):
+        problems.extend(item.problems((*order.path, "items", str(i))))
+    if len(order.items) > MAX_ITEMS:
+        problems.append(
+            Problem(ErrorCode.VALIDATION_ERROR, f"At most {MAX_ITEMS} items", (*order.path, "items"))
+        )
+    if order.total_amount is not None and order.total_amount < 0:
+        problems.append(
+            Problem(
+                ErrorCode.VALIDATION_ERROR, "totalAmount cannot be negative", (*order.path, "totalAmount")
+            )
+        )
+    if problems:
+        raise DomainError(problems)
+    try:
+        contact = await find_by_ref(account_id, db, config.keys, order.contact)
+    except DomainError as exc:
+        raise DomainError(
+            [Problem(p.code, p.message, (*order.path, "contact")) for p in exc.problems]
+        ) from exc
+    if contact is None:
+        raise DomainError.one(
+            ErrorCode.CONTACTS_CONTACT_NOT_FOUND, "Contact not found", (*order.path, "contact")
+        )
+    items = [i.to_doc() for i in order.items]
+    total = order.total_amount
+    if total is None:
+        total = round(sum(i.get("amount", i["qty"] * i.get("itemPrice", 0.0)) for i in items), 2)
+    doc: Document = {
+        "cID": contact["_id"],
+        "orderID": order.order_id,
+        "purchaseDate": order.purchase_date or datetime.now(UTC),
+        "status": order.status,
+        "items": items,
+        "totalAmount": total,
+        "shippingAddress": order.shipping_address,
+        "properties": order.properties or {},
+        "lastModified": datetime.now(UTC),
+    }
+    stored, created = await repository.upsert_for_contact(account_id, db, doc)
+    if stored["cID"] != contact["_id"]:
+        raise DomainError.one(
+            ErrorCode.CONTACTS_ORDER_BELONGS_TO_ANOTHER_CONTACT,
+            f"Order {order.order_id!r} belongs to another contact",
+            (*order.path, "orderID"),
+        )
+    return stored, created
+
+
+async def list_orders(
+    account_id: str,
+    db: Database,
+    config: AccountConfig,
+    *,
+    where: dict[str, Any] | None,
+    descending: bool,
+    first: int | None,
+    after: str | None,
+) -> tuple[Page, Callable[[], Awaitable[int]]]:
+    """A page of the account's orders (newest first by default) and a counter of all matches."""
+    size = page_size(first)
+    sort = SortKey("purchaseDate", descending)
+    position = decode_cursor(after, sort) if after else None
+    query: Document = {}
+    where = where or {}
+    if where.get("contact") is not None:
+        contact = await find_by_ref(account_id, db, config.keys, where["contact"])
+        if contact is None:
+            return make_page([], size, sort, after), _zero
+        query["cID"] = contact["_id"]
+    if where.get("orderID") is not None:
+        query["orderID"] = str(where["orderID"])
+    if where.get("status") is not None:
+        query["status"] = str(where["status"])
+    if where.get("purchaseDate") is not None:
+        query["purchaseDate"] = datetime_filter(where["purchaseDate"], ("where", "purchaseDate"))
+    page_query = {"$and": [query, seek_filter(sort, position)]} if position else query
+    docs = await repository.find_page(account_id, db, page_query, sort.mongo_sort(), size + 1)
+
+    async def count() -> int:
+        return await repository.count(account_id, db, query)
+
+    return make_page(docs, size, sort, after), count
+
+
+async def _zero() -> int:
+    return 0
