@@ -159,3 +159,32 @@ async def api(settings: Settings, db_name: str) -> AsyncIterator[Api]:
         await client.drop_database(db_name)
     finally:
         await client.close()
+
+
+class FailPoint:
+    """configureFailPoint on the test server (SecantusDB runs with test commands enabled)."""
+
+    def __init__(self, db: Database) -> None:
+        self.admin = db.client.admin
+
+    async def fail(self, commands: list[str], *, skip: int = 0, times: int = 1, **data: Any) -> None:
+        mode: dict[str, int] = {"skip": skip} if skip else {"times": times}
+        await self.admin.command(
+            {
+                "configureFailPoint": "failCommand",
+                "mode": mode,
+                "data": {"failCommands": commands, "errorCode": 2, **data},
+            }
+        )
+
+    async def off(self) -> None:
+        await self.admin.command({"configureFailPoint": "failCommand", "mode": "off"})
+
+
+@pytest.fixture
+async def failpoint(api: Api) -> AsyncIterator[FailPoint]:
+    point = FailPoint(api.db)
+    try:
+        yield point
+    finally:
+        await point.off()

@@ -140,3 +140,52 @@ async def test_every_command_the_app_sends_carries_an_account_id(
         if name == "find" and command["find"] == "apiKeys":
             continue  # authentication: the key itself names the account
         assert "'accountId': 'alpha'" in str(command), (name, command)
+
+
+WRITES = [
+    (
+        'mutation($r: String!) { contactUpdate(ref: $r, input: {attributes: [{key: "custID", value: "X"}]}) { userErrors { code } } }',
+        "contactUpdate",
+    ),
+    ("mutation($r: String!) { contactDelete(ref: $r) { userErrors { code } } }", "contactDelete"),
+    ("mutation($r: String!) { contactUnsubscribe(ref: $r) { userErrors { code } } }", "contactUnsubscribe"),
+    ("mutation($r: String!) { cartClear(ref: $r) { userErrors { code } } }", "cartClear"),
+    (
+        'mutation($r: String!) { cartItemAdd(ref: $r, item: {productID: "P", sku: "S", category: "C", name: "N"}) { userErrors { code } } }',
+        "cartItemAdd",
+    ),
+    (
+        'mutation($r: String!) { orderRecord(input: {contact: $r, orderID: "X1"}) { userErrors { code } } }',
+        "orderRecord",
+    ),
+]
+
+
+@pytest.mark.parametrize(("mutation", "name"), WRITES)
+async def test_no_write_reaches_the_other_accounts_contact(
+    api: Api, two_accounts: tuple[str, ObjectId, ObjectId], mutation: str, name: str
+) -> None:
+    key_a, _, b = two_accounts
+    before = await api.db["contacts"].find({"accountId": "beta"}).to_list()
+    orders_before = await api.db["orders"].count_documents({"accountId": "beta"})
+
+    for ref in (str(b), f"cID:{b}", "only-b@example.com", "custID:C2"):
+        data = await api.ok(mutation, {"r": ref}, key=key_a)
+        assert data[name]["userErrors"] == [{"code": "CONTACTS_CONTACT_NOT_FOUND"}], (name, ref)
+
+    assert await api.db["contacts"].find({"accountId": "beta"}).to_list() == before
+    assert await api.db["orders"].count_documents({"accountId": "beta"}) == orders_before
+
+
+async def test_creating_with_an_email_another_account_uses_is_fine(
+    api: Api, two_accounts: tuple[str, ObjectId, ObjectId]
+) -> None:
+    key_a, _, _ = two_accounts
+
+    data = await api.ok(
+        'mutation { contactCreate(input: {channels: {email: {address: "only-b@example.com"}}}) { contact { email } userErrors { code } } }',
+        key=key_a,
+    )
+
+    assert data["contactCreate"] == {"contact": {"email": "only-b@example.com"}, "userErrors": []}
+    assert await api.db["contacts"].count_documents({"channels.email.address": "only-b@example.com"}) == 2

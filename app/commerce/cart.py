@@ -50,6 +50,9 @@ class LineItemData:
             found.append(
                 Problem(ErrorCode.VALIDATION_ERROR, f"qty must be between 1 and {MAX_QTY}", (*path, "qty"))
             )
+        for name, value in (("properties", self.properties), ("attr", self.attr)):
+            if value is not None and not isinstance(value, dict):
+                found.append(Problem(ErrorCode.VALIDATION_ERROR, f"{name} must be an object", (*path, name)))
         for name, number in (("itemPrice", self.item_price), ("amount", self.amount)):
             if number is not None and number < 0:
                 found.append(Problem(ErrorCode.VALIDATION_ERROR, f"{name} cannot be negative", (*path, name)))

@@ -52,6 +52,10 @@ async def record_order(
                 ErrorCode.VALIDATION_ERROR, "totalAmount cannot be negative", (*order.path, "totalAmount")
             )
         )
+    if order.properties is not None and not isinstance(order.properties, dict):
+        problems.append(
+            Problem(ErrorCode.VALIDATION_ERROR, "properties must be an object", (*order.path, "properties"))
+        )
     if problems:
         raise DomainError(problems)
     try:

@@ -37,7 +37,7 @@ async def test_reference_minimal_create(api: Api, key: str) -> None:
         "subscribeStatus": "none",
         "invalid": False,
     }
-    assert doc["attributes"] == {} and doc["lists"] == [] and doc["version"] == 1
+    assert (doc["attributes"], doc["lists"], doc["version"]) == ({}, [], 1)
 
 
 async def test_reference_create_with_subscribe_status_attributes_and_lists(api: Api, key: str) -> None:

@@ -1,0 +1,3 @@
+from tests.contacts.conftest import key
+
+__all__ = ["key"]
