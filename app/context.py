@@ -18,7 +18,7 @@ from starlette.websockets import WebSocket
 from app.account import repository as account_repository
 from app.account.attributes import AttributeDefinition, load_definitions
 from app.account.config import AccountConfig
-from app.activities.loaders import ActivitiesByContactLoader
+from app.activities.loaders import ActivitiesByContactLoader, MessageByIdLoader
 from app.auth import Principal
 from app.commerce.loaders import OrdersByContactLoader
 from app.connection import PageByParentLoader
@@ -49,6 +49,7 @@ class Loaders:
         self._account_id = account_id
         self._db = db
         self.contact_by_id = ContactByIdLoader(account_id, db)
+        self.message_by_id = MessageByIdLoader(account_id, db)
         self._pages: dict[tuple[str, Any], PageByParentLoader] = {}
 
     def activities_by_contact(self, query: PerParentQuery) -> PageByParentLoader:

@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
@@ -88,13 +89,16 @@ class EmbeddedMongo:
         storage: Path | None,
         *,
         test_commands: bool = False,
+        ttl_sweep_seconds: float = 60.0,
         startup_timeout_s: float = 30.0,
     ) -> None:
         self.storage = storage
         self.test_commands = test_commands
+        self.ttl_sweep_seconds = ttl_sweep_seconds
         self.startup_timeout_s = startup_timeout_s
         self.port = _free_port()
         self.process: subprocess.Popen[bytes] | None = None
+        self._config_dir: tempfile.TemporaryDirectory[str] | None = None
         self._log_file: Path | None = None
 
     @property
@@ -106,8 +110,14 @@ class EmbeddedMongo:
         if self.storage is not None:
             self.storage.mkdir(parents=True, exist_ok=True)
             storage_arg = str(self.storage / "db")
+        # Our own config file always: it fixes the TTL sweep interval and keeps the server
+        # from picking up a stray secantusd.toml from the working directory.
+        self._config_dir = tempfile.TemporaryDirectory(prefix="contactgraph-secantus-")
+        config = Path(self._config_dir.name) / "secantusd.toml"
+        config.write_text(f"[storage]\nttl_sweep_seconds = {float(self.ttl_sweep_seconds)}\n")
         cmd = [
             _executable(),
+            "--config", str(config),
             "--host", "127.0.0.1",
             "--port", str(self.port),
             "--storage-path", storage_arg,
@@ -163,6 +173,8 @@ class EmbeddedMongo:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=5)
+        if self._config_dir is not None:
+            self._config_dir.cleanup()
         log.info("embedded database stopped")
 
     def __enter__(self) -> EmbeddedMongo:

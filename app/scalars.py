@@ -68,6 +68,13 @@ def sanitize_json(value: Any, path: str = "") -> Any:
 
 DateTime = NewType("DateTime", datetime)
 JSON = NewType("JSON", object)
+Properties = NewType("Properties", object)
+
+
+def parse_properties(value: Any) -> Any:
+    """Event properties arrive as-is: the use case strips unusable keys and reports them."""
+    return value
+
 
 # The schema maps these types to GraphQL scalars (StrawberryConfig.scalar_map).
 SCALAR_MAP: dict[object, ScalarDefinition] = {
@@ -87,6 +94,15 @@ SCALAR_MAP: dict[object, ScalarDefinition] = {
         description=(
             "A JSON value (attribute values, event properties, supplements). "
             "Object keys may not start with '$' or contain '.'."
+        ),
+    ),
+    Properties: strawberry.scalar(
+        name="Properties",
+        serialize=to_json_value,
+        parse_value=parse_properties,
+        description=(
+            "Event properties: a JSON object of at most 1,000 keys. Keys that are numeric-only, contain "
+            "'.' or start with '$' are stripped (at any depth) and listed in strippedKeys."
         ),
     ),
 }

@@ -13,6 +13,8 @@ from strawberry.types import Info
 
 from app.account.mutations import AccountMutations
 from app.account.queries import AccountQueries
+from app.activities.mutations import ActivityMutations
+from app.activities.queries import ActivityQueries
 from app.activities.types import Activity
 from app.auth import Principal, ScopeName, requires
 from app.commerce.mutations import CommerceMutations
@@ -46,8 +48,8 @@ class NodeQueries:
         return node
 
 
-Query = merge_types("Query", (ContactQueries, CommerceQueries, AccountQueries, NodeQueries))
-Mutation = merge_types("Mutation", (ContactMutations, CommerceMutations, AccountMutations))
+Query = merge_types("Query", (ContactQueries, ActivityQueries, CommerceQueries, AccountQueries, NodeQueries))
+Mutation = merge_types("Mutation", (ContactMutations, ActivityMutations, CommerceMutations, AccountMutations))
 
 schema = strawberry.Schema(
     query=Query,

@@ -45,7 +45,8 @@ def mongo_uri() -> Iterator[str]:
     if configured:
         yield configured
         return
-    with EmbeddedMongo(None, test_commands=True) as server:
+    # A 1-second TTL sweep so that retention tests see expiry quickly.
+    with EmbeddedMongo(None, test_commands=True, ttl_sweep_seconds=1) as server:
         yield server.uri
 
 

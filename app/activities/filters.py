@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from app.contacts.filters import datetime_filter
+from app.contacts.filters import MAX_IN_VALUES, datetime_filter
 from app.db import Document
+from app.errors import DomainError, ErrorCode
 from app.pagination import SortKey
 
+_PROPERTY_KEY = re.compile(r"^(?![0-9]+$)[^.$\x00][^.\x00]{0,255}$")
 TRACKING_TYPES = {
     "EM_SENDS": "message-sent",
     "EM_OPENS": "open",
@@ -34,7 +37,53 @@ def build_activity_filter(where: dict[str, Any] | None, argument: str = "where")
         query["ats"] = datetime_filter(where["ats"], (argument, "ats"))
     if where.get("mcID") is not None:
         query["mcID"] = str(where["mcID"])
+    conditions = [_property_condition(spec, (argument, "properties", str(i)))
+                  for i, spec in enumerate(where.get("properties") or [])]  # fmt: skip
+    if conditions:
+        query["$and"] = conditions
     return query
+
+
+PROPERTY_OPERATORS = ("eq", "ne", "gt", "gte", "lt", "lte")
+
+
+def _property_condition(spec: dict[str, Any], path: tuple[str, ...]) -> Document:
+    """A condition on one searchable property: values of another type than the first one
+    recorded (listed in the activity's ``unsearchable``) never match."""
+    key = spec.get("key")
+    if not isinstance(key, str) or not _PROPERTY_KEY.match(key):
+        raise DomainError.one(
+            ErrorCode.CONTACT_ACTIVITIES_VALIDATION_ERROR, f"Invalid property key {key!r}", (*path, "key")
+        )
+    condition: Document = {}
+    for op in PROPERTY_OPERATORS:
+        if spec.get(op) is not None:
+            condition["$" + op] = _scalar(spec[op], (*path, op))
+    if spec.get("in") is not None:
+        values = spec["in"]
+        if not isinstance(values, list) or len(values) > MAX_IN_VALUES:
+            raise DomainError.one(ErrorCode.CONTACT_ACTIVITIES_VALIDATION_ERROR,
+                                  f"'in' takes at most {MAX_IN_VALUES} values", (*path, "in"))  # fmt: skip
+        condition["$in"] = [_scalar(v, (*path, "in")) for v in values]
+    if spec.get("exists") is not None:
+        condition["$exists"] = bool(spec["exists"])
+    if not condition:
+        raise DomainError.one(
+            ErrorCode.CONTACT_ACTIVITIES_VALIDATION_ERROR,
+            f"Property {key!r}: give an operator (eq, ne, in, gt, gte, lt, lte, exists)",
+            path,
+        )
+    return {f"properties.{key}": condition, "unsearchable": {"$ne": key}}
+
+
+def _scalar(value: Any, path: tuple[str, ...]) -> Any:
+    if isinstance(value, str | int | float | bool):
+        return value
+    raise DomainError.one(
+        ErrorCode.CONTACT_ACTIVITIES_VALIDATION_ERROR,
+        f"Compare properties with a string, number or boolean, got {value!r}",
+        path,
+    )
 
 
 def activity_sort(direction: str | None) -> SortKey:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from strawberry.dataloader import DataLoader
+
 from app.connection import PageByParentLoader, ParentPage
-from app.db import Database
+from app.db import Database, Document
 from app.pagination import PerParentQuery
 
 from . import repository
@@ -19,3 +21,14 @@ class ActivitiesByContactLoader(PageByParentLoader):
             return await repository.page_per_contact(account_id, db, cids, query)
 
         super().__init__(fetch)
+
+
+class MessageByIdLoader(DataLoader[Any, Document | None]):
+    """message id → message (campaign) document; one query per batch."""
+
+    def __init__(self, account_id: str, db: Database) -> None:
+        async def load(ids: list[Any]) -> list[Document | None]:
+            by_id = {d["_id"]: d for d in await repository.find_messages(account_id, db, ids)}
+            return [by_id.get(i) for i in ids]
+
+        super().__init__(load_fn=load)

@@ -7,7 +7,7 @@ from typing import Any
 
 from bson import ObjectId
 
-from app.db import ACTIVITIES, Database, Document, page_per_parent, scoped
+from app.db import ACTIVITIES, EVENT_PROPERTIES, MESSAGES, Database, Document, page_per_parent, scoped
 from app.pagination import PerParentQuery
 
 
@@ -36,3 +36,71 @@ async def contact_has_mcid(account_id: str, db: Database, cid: ObjectId, mc_id: 
 
 async def insert_one(account_id: str, db: Database, doc: Document, session: Any = None) -> None:
     await db[ACTIVITIES].insert_one(scoped(account_id, doc), session=session)
+
+
+async def insert_events(account_id: str, db: Database, docs: Sequence[Document]) -> set[int]:
+    """Insert all ``docs`` (unordered); the indexes of those refused as duplicates of an
+    idempotencyKey already stored. Any other write error is raised."""
+    from pymongo.errors import BulkWriteError
+
+    if not docs:
+        return set()
+    try:
+        await db[ACTIVITIES].insert_many([scoped(account_id, d) for d in docs], ordered=False)
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if any(e.get("code") != 11000 for e in errors):
+            raise
+        return {int(e["index"]) for e in errors}
+    return set()
+
+
+async def find_by_idempotency_keys(account_id: str, db: Database, keys: Sequence[str]) -> list[Document]:
+    return await db[ACTIVITIES].find(scoped(account_id, {"idempotencyKey": {"$in": list(keys)}})).to_list()
+
+
+async def find_page(
+    account_id: str, db: Database, query: Document, sort: list[tuple[str, int]], limit: int
+) -> list[Document]:
+    return await db[ACTIVITIES].find(scoped(account_id, query)).sort(sort).limit(limit).to_list()
+
+
+async def count(account_id: str, db: Database, query: Document) -> int:
+    return await db[ACTIVITIES].count_documents(scoped(account_id, query))
+
+
+async def recorded_property_types(
+    account_id: str, db: Database, pairs: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], str]:
+    """(action, key) → the first type recorded for it, for the pairs already known."""
+    if not pairs:
+        return {}
+    actions = sorted({a for a, _ in pairs})
+    keys = sorted({k for _, k in pairs})
+    cursor = db[EVENT_PROPERTIES].find(
+        scoped(account_id, {"action": {"$in": actions}, "key": {"$in": keys}}),
+        {"action": 1, "key": 1, "type": 1},
+    )
+    wanted = set(pairs)
+    return {(d["action"], d["key"]): d["type"] async for d in cursor if (d["action"], d["key"]) in wanted}
+
+
+async def record_property_types(account_id: str, db: Database, types: dict[tuple[str, str], str]) -> None:
+    """Insert first-seen types; a pair another writer recorded meanwhile keeps its type."""
+    from pymongo.errors import BulkWriteError
+
+    if not types:
+        return
+    docs = [
+        scoped(account_id, {"action": a, "key": k, "type": t, "searchable": True})
+        for (a, k), t in types.items()
+    ]
+    try:
+        await db[EVENT_PROPERTIES].insert_many(docs, ordered=False)
+    except BulkWriteError as exc:
+        if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
+            raise
+
+
+async def find_messages(account_id: str, db: Database, ids: Sequence[Any]) -> list[Document]:
+    return await db[MESSAGES].find(scoped(account_id, {"_id": {"$in": list(ids)}})).to_list()

@@ -36,13 +36,47 @@ class ActivitySort(Enum):
     ATS_ASC = "asc"
 
 
+@strawberry.input(
+    description="A condition on one event property. Values of another type than the first one "
+    "recorded for the property (account.eventProperties) are not searchable and never match."
+)
+class PropertyFilter:
+    key: str
+    eq: JSON | None = None
+    ne: JSON | None = None
+    in_: list[JSON] | None = strawberry.field(default=None, name="in")
+    gt: JSON | None = None
+    gte: JSON | None = None
+    lt: JSON | None = None
+    lte: JSON | None = None
+    exists: bool | None = None
+
+
 @strawberry.input(description="Which activities to return; all given conditions must hold.")
 class ActivityWhere:
+    contact: str | None = strawberry.field(
+        default=None, description="A contact ref (root activities only; implied under Contact.activities)."
+    )
     action: str | None = None
     actions: list[str] | None = None
     tracking_types: list[TrackingType] | None = None
     ats: DateTimeFilter | None = None
     mc_id: str | None = strawberry.field(default=None, name="mcID")
+    properties: list[PropertyFilter] | None = None
+
+
+@strawberry.type(description="A message (campaign) activities can belong to.")
+class Message:
+    id: str
+    name: str | None
+    channel: str | None
+    sent_at: DateTime | None
+
+    @classmethod
+    def from_doc(cls, doc: Document) -> Message:
+        return cls(
+            id=str(doc["_id"]), name=doc.get("name"), channel=doc.get("channel"), sent_at=doc.get("sentAt")
+        )
 
 
 @strawberry.type(description="Something a contact did or was sent: a send, open, click or custom event.")
@@ -82,6 +116,21 @@ class Activity(relay.Node):
     def tracking_type(self) -> TrackingType | None:
         kind = ACTION_TRACKING_TYPES.get(self.doc["action"])
         return TrackingType(kind) if kind else None
+
+    @strawberry.field(
+        description="The message (campaign) the activity belongs to, resolved only when selected "
+        "(Constant Contact's include_campaign_activity_names)."
+    )
+    async def message(self, info: Info[Any, None]) -> Message | None:
+        message_id = self.doc.get("messageId")
+        if message_id is None:
+            return None
+        doc = await info.context.loaders.message_by_id.load(message_id)
+        return Message.from_doc(doc) if doc else None
+
+    @strawberry.field(description="Property keys whose value is not of the property's recorded type.")
+    def unsearchable_properties(self) -> list[str]:
+        return list(self.doc.get("unsearchable") or [])
 
     @strawberry.field
     async def contact(

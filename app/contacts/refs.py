@@ -102,3 +102,33 @@ async def find_by_ref(account_id: str, db: Database, keys: IdentifierKeys, ref: 
         if survivor is not None:
             contact = await repository.find_one_by(account_id, db, "_id", survivor)
     return contact
+
+
+async def find_ids_by_refs(
+    account_id: str, db: Database, keys: IdentifierKeys, refs: list[str]
+) -> dict[str, ObjectId | DomainError | None]:
+    """Many refs at once: one query per identifier kind, plus one for merged-away cIDs.
+    Each ref maps to its contact's cID, None (nobody), or the DomainError of a malformed ref."""
+    lookups: dict[str, Lookup | DomainError] = {}
+    for ref in dict.fromkeys(refs):
+        try:
+            lookups[ref] = parse_ref(ref, keys)
+        except DomainError as exc:
+            lookups[ref] = exc
+    by_path: dict[str, set[Any]] = {}
+    for lookup in lookups.values():
+        if isinstance(lookup, Lookup):
+            by_path.setdefault(lookup.path, set()).add(lookup.value)
+    found = {
+        path: await repository.find_ids_by(account_id, db, path, list(values))
+        for path, values in by_path.items()
+    }
+    missing_ids = [v for v in by_path.get("_id", set()) if v not in found.get("_id", {})]
+    survivors = await repository.find_survivors(account_id, db, missing_ids) if missing_ids else {}
+    if survivors:
+        alive = await repository.find_ids_by(account_id, db, "_id", list(set(survivors.values())))
+        found["_id"].update({gone: s for gone, s in survivors.items() if s in alive})
+    result: dict[str, ObjectId | DomainError | None] = {}
+    for ref, lookup in lookups.items():
+        result[ref] = lookup if isinstance(lookup, DomainError) else found[lookup.path].get(lookup.value)
+    return result

@@ -67,3 +67,22 @@ async def delete_aliases_of(account_id: str, db: Database, survivor: ObjectId, s
         scoped(account_id, {"survivor": survivor}), session=session
     )
     return result.deleted_count
+
+
+async def find_ids_by(account_id: str, db: Database, path: str, values: Sequence[Any]) -> dict[Any, ObjectId]:
+    """value of ``path`` → cID, for the contacts holding any of ``values`` (one query)."""
+    cursor = db[CONTACTS].find(scoped(account_id, {path: {"$in": list(values)}}), {path: 1})
+    found: dict[Any, ObjectId] = {}
+    async for doc in cursor:
+        value: Any = doc
+        for part in path.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        found[value] = doc["_id"]
+    return found
+
+
+async def find_survivors(account_id: str, db: Database, cids: Sequence[ObjectId]) -> dict[ObjectId, ObjectId]:
+    cursor = db[CONTACT_ALIASES].find(
+        scoped(account_id, {"cID": {"$in": list(cids)}}), {"cID": 1, "survivor": 1}
+    )
+    return {d["cID"]: d["survivor"] async for d in cursor}

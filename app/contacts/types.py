@@ -17,7 +17,7 @@ from app.auth import ScopeName, requires
 from app.commerce.types import Cart, Order, OrderConnection
 from app.connection import Connection
 from app.db import Document
-from app.errors import DomainError, InputError
+from app.errors import DomainError, ErrorCode, InputError
 from app.inputs import DateTimeFilter, SortDirection, plain
 from app.pagination import PerParentQuery, SortKey, decode_cursor, make_page, page_size
 from app.scalars import JSON, DateTime
@@ -179,6 +179,12 @@ class Contact(relay.Node):
         after: str | None = None,
     ) -> ActivityConnection:
         sort_key = activity_sort(sort.value)
+        if where is not None and where.contact is not None:
+            raise InputError(
+                ErrorCode.CONTACT_ACTIVITIES_VALIDATION_ERROR,
+                "'contact' is implied under Contact.activities; use it on the root activities field",
+                ("where", "contact"),
+            )
         try:
             match = build_activity_filter(plain(where) if where else None)
         except DomainError as exc:

@@ -1,0 +1,150 @@
+"""eventRecord and eventsRecord: thin resolvers over activities.record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from app.auth import Principal, ScopeName, requires
+from app.errors import DomainError, UserError, user_errors
+from app.scalars import DateTime, Properties
+
+from .record import EventData, EventResult, record_events
+from .types import Activity
+
+WRITE = [requires(ScopeName.ACTIVITIES_WRITE)]
+
+
+@strawberry.input(
+    description='A contact named by an identifier key and value, e.g. {key: "email", value: "a@b.com"}.'
+)
+class IdentifierInput:
+    key: str
+    value: str
+
+
+@strawberry.input(
+    description="An event of a contact. Name the contact with `contact` (a ref) or `identifier`."
+)
+class EventInput:
+    contact: str | None = None
+    identifier: IdentifierInput | None = None
+    action: str | None = strawberry.field(
+        default=None, description="1-40 characters; reserved actions need the activities:system scope."
+    )
+    ats: DateTime | None = strawberry.field(default=None, description="When it happened; defaults to now.")
+    properties: Properties | None = None
+    mc_id: str | None = strawberry.field(default=None, name="mcID")
+    channel: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Recording the same key again stores nothing and returns the first activity.",
+    )
+
+    def to_data(self) -> EventData:
+        return EventData(
+            contact=self.contact,
+            identifier=(self.identifier.key, self.identifier.value) if self.identifier else None,
+            action=self.action,
+            ats=self.ats,
+            properties=self.properties,
+            mc_id=self.mc_id,
+            channel=self.channel,
+            idempotency_key=self.idempotency_key,
+        )
+
+
+@strawberry.type
+class EventRecordPayload:
+    activity: Activity | None = None
+    deduplicated: bool = strawberry.field(
+        default=False, description="True when the idempotencyKey was seen before."
+    )
+    stripped_keys: list[str] = strawberry.field(
+        default_factory=list, description="Property keys that were dropped."
+    )
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+    @classmethod
+    def of(cls, result: EventResult) -> EventRecordPayload:
+        return cls(
+            activity=Activity.from_doc(result.activity) if result.activity else None,
+            deduplicated=result.deduplicated,
+            stripped_keys=result.stripped_keys,
+            user_errors=[UserError.from_problem(p) for p in result.problems],
+        )
+
+
+@strawberry.type(description="The outcome of one event of an eventsRecord call.")
+class EventRecordResult(EventRecordPayload):
+    index: int = 0
+
+
+@strawberry.type
+class EventsRecordPayload:
+    results: list[EventRecordResult] = strawberry.field(default_factory=list)
+    recorded_count: int = 0
+    deduplicated_count: int = 0
+    failed_count: int = 0
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Errors of the whole call."
+    )
+
+
+def _system(info: Info[Any, None]) -> bool:
+    principal: Principal = info.context.principal
+    return principal.allows(ScopeName.ACTIVITIES_SYSTEM)
+
+
+@strawberry.type
+class ActivityMutations:
+    @strawberry.mutation(description="Record one event of a contact.", permission_classes=WRITE)
+    async def event_record(self, info: Info[Any, None], input: EventInput) -> EventRecordPayload:
+        ctx = info.context
+        [result] = await record_events(
+            ctx.account_id,
+            ctx.db,
+            await ctx.identifier_keys(),
+            [input.to_data()],
+            system=_system(info),
+            batch=False,
+        )
+        return EventRecordPayload.of(result)
+
+    @strawberry.mutation(
+        description="Record up to 10,000 events, each validated on its own; the valid ones are stored in "
+        "bulk.",
+        permission_classes=WRITE,
+    )
+    async def events_record(self, info: Info[Any, None], inputs: list[EventInput]) -> EventsRecordPayload:
+        ctx = info.context
+        try:
+            results = await record_events(
+                ctx.account_id,
+                ctx.db,
+                await ctx.identifier_keys(),
+                [i.to_data() for i in inputs],
+                system=_system(info),
+            )
+        except DomainError as exc:
+            return EventsRecordPayload(user_errors=user_errors(exc))
+        items = []
+        for r in results:
+            base = EventRecordPayload.of(r)
+            items.append(
+                EventRecordResult(
+                    index=r.index,
+                    activity=base.activity,
+                    deduplicated=base.deduplicated,
+                    stripped_keys=base.stripped_keys,
+                    user_errors=base.user_errors,
+                )
+            )
+        return EventsRecordPayload(
+            results=items,
+            recorded_count=sum(1 for r in results if r.activity is not None and not r.deduplicated),
+            deduplicated_count=sum(1 for r in results if r.deduplicated),
+            failed_count=sum(1 for r in results if r.problems),
+        )

@@ -1,0 +1,46 @@
+"""Query fields of the activities domain."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from app.auth import ScopeName, requires
+from app.connection import Connection
+from app.errors import DomainError, InputError
+from app.inputs import plain
+
+from .listing import list_activities
+from .types import Activity, ActivityConnection, ActivitySort, ActivityWhere
+
+
+@strawberry.type
+class ActivityQueries:
+    @strawberry.field(
+        description="The account's activities, newest first (ties broken by id); at most 10,000 a page.",
+        permission_classes=[requires(ScopeName.ACTIVITIES_READ)],
+    )
+    async def activities(
+        self,
+        info: Info[Any, None],
+        where: ActivityWhere | None = None,
+        sort: ActivitySort = ActivitySort.ATS_DESC,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> ActivityConnection:
+        ctx = info.context
+        try:
+            page, count = await list_activities(
+                ctx.account_id,
+                ctx.db,
+                await ctx.identifier_keys(),
+                where=plain(where) if where else None,
+                direction=sort.value,
+                first=first,
+                after=after,
+            )
+        except DomainError as exc:
+            raise InputError.from_domain(exc) from exc
+        return Connection.build(page, Activity.from_doc, count)
