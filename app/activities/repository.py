@@ -62,7 +62,8 @@ async def find_by_idempotency_keys(account_id: str, db: Database, keys: Sequence
 async def find_page(
     account_id: str, db: Database, query: Document, sort: list[tuple[str, int]], limit: int
 ) -> list[Document]:
-    return await db[ACTIVITIES].find(scoped(account_id, query)).sort(sort).limit(limit).to_list()
+    cursor = db[ACTIVITIES].find(scoped(account_id, query)).sort(sort).limit(limit).batch_size(limit)
+    return await cursor.to_list()
 
 
 async def count(account_id: str, db: Database, query: Document) -> int:

@@ -54,7 +54,8 @@ async def upsert_for_contact(account_id: str, db: Database, doc: Document) -> tu
 async def find_page(
     account_id: str, db: Database, query: Document, sort: list[tuple[str, int]], limit: int
 ) -> list[Document]:
-    return await db[ORDERS].find(scoped(account_id, query)).sort(sort).limit(limit).to_list()
+    cursor = db[ORDERS].find(scoped(account_id, query)).sort(sort).limit(limit).batch_size(limit)
+    return await cursor.to_list()
 
 
 async def count(account_id: str, db: Database, query: Document) -> int:

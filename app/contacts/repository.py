@@ -11,7 +11,9 @@ from app.db import CONTACT_ALIASES, CONTACTS, Database, Document, scoped
 
 
 async def find_by_ids(account_id: str, db: Database, ids: Sequence[ObjectId]) -> list[Document]:
-    return await db[CONTACTS].find(scoped(account_id, {"_id": {"$in": list(ids)}})).to_list()
+    # A first batch larger than the most results there can be closes the cursor at once.
+    cursor = db[CONTACTS].find(scoped(account_id, {"_id": {"$in": list(ids)}})).batch_size(len(ids) + 1)
+    return await cursor.to_list()
 
 
 async def find_one_by(account_id: str, db: Database, path: str, value: Any) -> Document | None:
@@ -31,7 +33,7 @@ async def find_page(
     sort: list[tuple[str, int]],
     limit: int,
 ) -> list[Document]:
-    cursor = db[CONTACTS].find(scoped(account_id, query)).sort(sort).limit(limit)
+    cursor = db[CONTACTS].find(scoped(account_id, query)).sort(sort).limit(limit).batch_size(limit)
     return await cursor.to_list()
 
 
@@ -71,7 +73,8 @@ async def delete_aliases_of(account_id: str, db: Database, survivor: ObjectId, s
 
 async def find_ids_by(account_id: str, db: Database, path: str, values: Sequence[Any]) -> dict[Any, ObjectId]:
     """value of ``path`` → cID, for the contacts holding any of ``values`` (one query)."""
-    cursor = db[CONTACTS].find(scoped(account_id, {path: {"$in": list(values)}}), {path: 1})
+    query = scoped(account_id, {path: {"$in": list(values)}})
+    cursor = db[CONTACTS].find(query, {path: 1}).batch_size(len(values) + 1)  # one round trip
     found: dict[Any, ObjectId] = {}
     async for doc in cursor:
         value: Any = doc
