@@ -89,12 +89,10 @@ class EmbeddedMongo:
         storage: Path | None,
         *,
         test_commands: bool = False,
-        ttl_sweep_seconds: float = 60.0,
         startup_timeout_s: float = 30.0,
     ) -> None:
         self.storage = storage
         self.test_commands = test_commands
-        self.ttl_sweep_seconds = ttl_sweep_seconds
         self.startup_timeout_s = startup_timeout_s
         self.port = _free_port()
         self.process: subprocess.Popen[bytes] | None = None
@@ -110,11 +108,11 @@ class EmbeddedMongo:
         if self.storage is not None:
             self.storage.mkdir(parents=True, exist_ok=True)
             storage_arg = str(self.storage / "db")
-        # Our own config file always: it fixes the TTL sweep interval and keeps the server
-        # from picking up a stray secantusd.toml from the working directory.
+        # Our own (empty) config file: it keeps the server from picking up a stray
+        # secantusd.toml from the working directory.
         self._config_dir = tempfile.TemporaryDirectory(prefix="contactgraph-secantus-")
         config = Path(self._config_dir.name) / "secantusd.toml"
-        config.write_text(f"[storage]\nttl_sweep_seconds = {float(self.ttl_sweep_seconds)}\n")
+        config.write_text("# written by contactgraph: command-line flags only\n")
         cmd = [
             _executable(),
             "--config", str(config),

@@ -45,8 +45,7 @@ def mongo_uri() -> Iterator[str]:
     if configured:
         yield configured
         return
-    # A 1-second TTL sweep so that retention tests see expiry quickly.
-    with EmbeddedMongo(None, test_commands=True, ttl_sweep_seconds=1) as server:
+    with EmbeddedMongo(None, test_commands=True) as server:
         yield server.uri
 
 

@@ -20,7 +20,7 @@ async def send(api: Api, key: str, inputs: list[dict[str, Any]]) -> dict[str, An
 
 
 async def test_each_event_gets_its_own_result_and_the_valid_ones_are_stored(api: Api, keys: Keys) -> None:
-    inputs = [
+    inputs: list[dict[str, Any]] = [
         {"contact": "msmith@example.com", "action": "browse", "properties": {"1": "x", "a": 1}},
         {"contact": "nobody@example.com", "action": "browse"},
         {"contact": "msmith@example.com", "action": "open"},
