@@ -120,6 +120,11 @@ class ApiKeyMiddleware:
             await self.app(scope, receive, send)
             return
         key = key_from_authorization(headers.get("authorization"))
+        if key is None and scope["type"] == "websocket":
+            # Browsers cannot set headers on a websocket: the key may come in the
+            # graphql-transport-ws connection_init payload instead (GraphQLView.on_ws_connect).
+            await self.app(scope, receive, send)
+            return
         principal = await self.authenticator(scope)(key) if key else None
         if principal is None:
             await _unauthorized(scope, send, "missing" if key is None else "unknown")

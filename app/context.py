@@ -78,10 +78,21 @@ class Context:
     services: Services
     principal: Principal
     loaders: Loaders = field(init=False)
+    connection_params: dict[str, Any] | None = None  # a websocket's connection_init payload
     _memo: dict[str, asyncio.Future[Any]] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.principal.account_id, self.services.db)
+
+    def become(self, principal: Principal) -> None:
+        """Authenticate a websocket connection after the fact (connection_init)."""
+        self.principal = principal
+        self.fresh()
+
+    def fresh(self) -> None:
+        """Forget everything loaded: a subscription calls it before each event it sends."""
+        self.loaders = Loaders(self.principal.account_id, self.services.db)
+        self._memo = {}
 
     @property
     def account_id(self) -> str:

@@ -7,7 +7,7 @@ account (see ``scoped``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 from bson import ObjectId
@@ -215,3 +215,25 @@ async def page_per_parent(
     return await top_n_per_parent(
         collection, match, parent_field, query.sort.mongo_sort(), query.limit + 1, seek
     )
+
+
+def under(prefix: str, query: Document) -> Document:
+    """A query-language filter rewritten onto a sub-document (``fullDocument.`` for change
+    streams), through $and/$or/$nor lists."""
+    out: Document = {}
+    for key, value in query.items():
+        if key in ("$and", "$or", "$nor"):
+            out[key] = [under(prefix, v) for v in value]
+        else:
+            out[prefix + key] = value
+    return out
+
+
+async def watch(collection: Collection, match: Document) -> AsyncIterator[Document]:
+    """Changes to ``collection`` that ``match`` (an account-scoped ``$match`` on change
+    events). The driver resumes the stream by itself after transient errors."""
+    if "fullDocument.accountId" not in match and "$and" not in match:
+        raise ValueError("a change stream needs an account-scoped match")
+    async with await collection.watch([{"$match": match}], full_document="updateLookup") as stream:
+        async for change in stream:
+            yield change

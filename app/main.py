@@ -18,16 +18,19 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import Scope
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.types.unset import UNSET, UnsetType
 
 from app import db as database
 from app.account.keys import authenticate
-from app.auth import ANONYMOUS, ApiKeyMiddleware, Authenticator
+from app.auth import ANONYMOUS, ApiKeyMiddleware, Authenticator, key_from_authorization
 from app.context import Context, Services
 from app.logs import RequestLogMiddleware
 from app.schema import schema
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
+ACCEPT: UnsetType = UNSET  # connection_ack without a payload
 
 
 class GraphQLView(GraphQL[Context, None]):
@@ -41,6 +44,20 @@ class GraphQLView(GraphQL[Context, None]):
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """A websocket authenticated by header is accepted; otherwise its connection_init
+        payload must carry {"Authorization": "Bearer <key>"} (or "Basic ...")."""
+        if context.principal is not ANONYMOUS:
+            return ACCEPT
+        params = context.connection_params or {}
+        header = params.get("Authorization") or params.get("authorization")
+        key = key_from_authorization(header) if isinstance(header, str) else None
+        principal = await authenticate(context.db, key) if key else None
+        if principal is None:
+            raise ConnectionRejectionError({"message": "Missing or unknown API key"})
+        context.become(principal)
+        return ACCEPT
 
 
 def _authenticator(scope: Scope) -> Authenticator:

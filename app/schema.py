@@ -15,6 +15,7 @@ from app.account.mutations import AccountMutations
 from app.account.queries import AccountQueries
 from app.activities.mutations import ActivityMutations
 from app.activities.queries import ActivityQueries
+from app.activities.subscriptions import ActivitySubscriptions
 from app.activities.types import Activity
 from app.auth import Principal, ScopeName, requires
 from app.commerce.mutations import CommerceMutations
@@ -22,6 +23,7 @@ from app.commerce.queries import CommerceQueries
 from app.commerce.types import Order
 from app.contacts.mutations import ContactMutations
 from app.contacts.queries import ContactQueries
+from app.contacts.subscriptions import ContactSubscriptions
 from app.contacts.types import Contact
 from app.scalars import SCALAR_MAP
 
@@ -51,9 +53,12 @@ class NodeQueries:
 Query = merge_types("Query", (ContactQueries, ActivityQueries, CommerceQueries, AccountQueries, NodeQueries))
 Mutation = merge_types("Mutation", (ContactMutations, ActivityMutations, CommerceMutations, AccountMutations))
 
+Subscription = merge_types("Subscription", (ActivitySubscriptions, ContactSubscriptions))
+
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     types=[Contact, Activity, Order],
     config=StrawberryConfig(scalar_map=SCALAR_MAP),
     # Factories: a fresh extension per request; the LRU caches themselves are shared.

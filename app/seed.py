@@ -17,6 +17,7 @@ from app.account.keys import create_api_key
 from app.account.lists import create_list
 from app.account.setup import create_account
 from app.activities import repository as activities_repository
+from app.activities.record import register_property_types
 from app.activities.retention import expire_at
 from app.auth import ALL_SCOPES
 from app.commerce import repository as orders_repository
@@ -168,6 +169,7 @@ async def seed_demo(
         for contact in batch:
             activities.extend(_activities(rng, contact, messages, events_per_contact, now))
             orders.extend(_orders(rng, contact, now))
+        await register_property_types(account_id, db, activities)
         for i in range(0, len(activities), 10_000):
             await activities_repository.insert_many(account_id, db, activities[i : i + 10_000])
         await orders_repository.insert_many(account_id, db, orders)
@@ -292,17 +294,13 @@ def _activities(
                     )
         else:
             pid, name, category, price = rng.choice(PRODUCTS)
-            add(
-                "browse",
-                ats,
-                properties={
-                    "url": f"https://shop.example.com/p/{pid}",
-                    "productID": pid,
-                    "title": name,
-                    "category": category,
-                    "price": price,
-                },
-            )
+            action = rng.choices(["browse", "cart", "order"], weights=[70, 20, 10])[0]
+            properties: Document = {"productID": pid, "title": name, "category": category, "price": price}
+            if action == "browse":
+                properties["url"] = f"https://shop.example.com/p/{pid}"
+            else:
+                properties["qty"] = rng.randint(1, 3)
+            add(action, ats, properties=properties)
     return out[:n]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.contacts.activity_conditions import activity_condition
 from app.contacts.filters import build_contact_filter
 from app.db import Database, Document
 from app.errors import DomainError, ErrorCode
@@ -21,6 +22,7 @@ async def create_audience(
     definitions = await load_definitions(account_id, db)
     lists = {d["key"] for d in await repository.list_lists(account_id, db)}
     build_contact_filter(rule, definitions, lists, argument="rule")  # validates the rule
+    activity_condition(rule, argument="rule")
     doc = {"key": key, "name": name or key, "rule": rule}
     if not await repository.insert_audience(account_id, db, doc):
         raise DomainError.one(
@@ -29,11 +31,10 @@ async def create_audience(
     return doc
 
 
-async def audience_filter(
-    account_id: str, db: Database, key: str, definitions: Any, lists: set[str]
-) -> Document:
-    """The MongoDB filter of a saved audience, checked against today's definitions."""
+async def audience_rule(account_id: str, db: Database, key: str) -> dict[str, Any]:
+    """A saved audience's rule (a contact ``where``)."""
     audience = await repository.get_audience(account_id, db, key)
     if audience is None:
         raise DomainError.one(ErrorCode.ACCOUNT_AUDIENCE_NOT_FOUND, f"No audience {key!r}", ("audience",))
-    return build_contact_filter(audience.get("rule"), definitions, lists, argument="audience")
+    rule: dict[str, Any] = audience.get("rule") or {}
+    return rule

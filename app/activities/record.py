@@ -214,7 +214,7 @@ async def record_events(
         else:
             item.doc["cID"] = cid
             ready.append(item)
-    await _mark_unsearchable(account_id, db, [p.doc for p in ready])
+    await register_property_types(account_id, db, [p.doc for p in ready])
     duplicates = await repository.insert_events(account_id, db, [p.doc for p in ready])
     for n, item in enumerate(ready):
         if n not in duplicates:
@@ -233,7 +233,7 @@ async def record_events(
     return results
 
 
-async def _mark_unsearchable(account_id: str, db: Database, docs: list[Document]) -> None:
+async def register_property_types(account_id: str, db: Database, docs: list[Document]) -> None:
     """Record each (action, property)'s first type; a value of another type is listed in
     the activity's ``unsearchable`` and is never matched by property filters."""
     seen: dict[tuple[str, str], str] = {}

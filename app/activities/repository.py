@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from bson import ObjectId
 
-from app.db import ACTIVITIES, EVENT_PROPERTIES, MESSAGES, Database, Document, page_per_parent, scoped
+from app.db import (
+    ACTIVITIES,
+    EVENT_PROPERTIES,
+    MESSAGES,
+    Database,
+    Document,
+    page_per_parent,
+    scoped,
+    under,
+    watch,
+)
 from app.pagination import PerParentQuery
 
 
@@ -105,3 +115,10 @@ async def record_property_types(account_id: str, db: Database, types: dict[tuple
 
 async def find_messages(account_id: str, db: Database, ids: Sequence[Any]) -> list[Document]:
     return await db[MESSAGES].find(scoped(account_id, {"_id": {"$in": list(ids)}})).to_list()
+
+
+async def watch_inserted(account_id: str, db: Database, query: Document) -> AsyncIterator[Document]:
+    """Activities recorded from now on in this account that match ``query``."""
+    match = {"operationType": "insert", **under("fullDocument.", scoped(account_id, query))}
+    async for change in watch(db[ACTIVITIES], match):
+        yield change["fullDocument"]

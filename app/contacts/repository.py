@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from bson import ObjectId
 
-from app.db import CONTACT_ALIASES, CONTACTS, Database, Document, scoped
+from app.db import CONTACT_ALIASES, CONTACTS, Database, Document, scoped, watch
 
 
 async def find_by_ids(account_id: str, db: Database, ids: Sequence[ObjectId]) -> list[Document]:
@@ -89,3 +89,35 @@ async def find_survivors(account_id: str, db: Database, cids: Sequence[ObjectId]
         scoped(account_id, {"cID": {"$in": list(cids)}}), {"cID": 1, "survivor": 1}
     )
     return {d["cID"]: d["survivor"] async for d in cursor}
+
+
+async def aggregate_page(
+    account_id: str,
+    db: Database,
+    query: Document,
+    stages: list[Document],
+    page_query: Document,
+    sort: list[tuple[str, int]],
+    limit: int,
+) -> list[Document]:
+    """find_page for filters that need aggregation stages (e.g. activity conditions)."""
+    pipeline = [{"$match": scoped(account_id, query)}, *stages, {"$match": page_query}, {"$sort": dict(sort)}]
+    pipeline.append({"$limit": limit})
+    return await (await db[CONTACTS].aggregate(pipeline)).to_list()
+
+
+async def aggregate_count(account_id: str, db: Database, query: Document, stages: list[Document]) -> int:
+    pipeline = [{"$match": scoped(account_id, query)}, *stages, {"$count": "n"}]
+    result = await (await db[CONTACTS].aggregate(pipeline)).to_list()
+    return int(result[0]["n"]) if result else 0
+
+
+async def watch_contact(account_id: str, db: Database, cid: ObjectId) -> AsyncIterator[Document]:
+    """Changes of one contact of this account: (operationType, the contact after it or None)."""
+    match = {
+        "documentKey._id": cid,
+        "$or": [{"fullDocument.accountId": account_id}, {"operationType": "delete"}],
+        "operationType": {"$in": ["insert", "update", "replace", "delete"]},
+    }
+    async for change in watch(db[CONTACTS], {"$and": [match]}):
+        yield change

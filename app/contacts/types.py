@@ -12,7 +12,7 @@ from strawberry import relay
 from strawberry.types import Info
 
 from app.activities.filters import activity_sort, build_activity_filter
-from app.activities.types import Activity, ActivityConnection, ActivitySort, ActivityWhere
+from app.activities.types import Activity, ActivityConnection, ActivitySort, ActivityWhere, TrackingType
 from app.auth import ScopeName, requires
 from app.commerce.types import Cart, Order, OrderConnection
 from app.connection import Connection
@@ -243,6 +243,22 @@ class AttributeFilter:
     exists: bool | None = None
 
 
+@strawberry.input(
+    description='A condition on the contact\'s activities, e.g. {action: "click", withinDays: 30}. '
+    "Evaluated inside the database."
+)
+class ActivityConditionInput:
+    action: str | None = None
+    actions: list[str] | None = None
+    tracking_types: list[TrackingType] | None = None
+    ats: DateTimeFilter | None = None
+    within_days: int | None = strawberry.field(
+        default=None, description="Only activities of the last N days."
+    )
+    min_count: int = strawberry.field(default=1, description="At least this many matching activities.")
+    exists: bool = strawberry.field(default=True, description="false: contacts with NO such activity.")
+
+
 @strawberry.input(description="Which contacts to return; all given conditions must hold.")
 class ContactWhere:
     attributes: list[AttributeFilter] | None = None
@@ -254,6 +270,7 @@ class ContactWhere:
     email_address: str | None = None
     created_at: DateTimeFilter | None = None
     last_modified: DateTimeFilter | None = None
+    activity: ActivityConditionInput | None = None
 
 
 @strawberry.enum(description="What to sort contacts by.")

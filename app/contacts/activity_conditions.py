@@ -1,0 +1,85 @@
+"""Contact conditions on activities ("clicked in the last 30 days"), resolved inside the
+database: a ``$lookup`` into the contact's activities, limited to what the condition needs,
+so that no contact list is ever loaded into Python."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from app.activities.filters import build_activity_filter
+from app.db import ACTIVITIES, Document
+from app.errors import DomainError, ErrorCode
+
+MAX_MIN_COUNT = 1000
+MAX_WITHIN_DAYS = 3650
+_FIELD = "__activity"
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityCondition:
+    match: Document  # activity filter, without accountId and cID
+    min_count: int
+    exists: bool
+
+
+def activity_condition(where: dict[str, Any] | None, argument: str = "where") -> ActivityCondition | None:
+    """The validated ``activity`` part of a contact ``where``, if any."""
+    spec = (where or {}).get("activity")
+    if spec is None:
+        return None
+    path = (argument, "activity")
+    min_count = int(spec.get("minCount", 1))
+    if not 1 <= min_count <= MAX_MIN_COUNT:
+        raise DomainError.one(
+            ErrorCode.VALIDATION_ERROR, f"minCount must be 1-{MAX_MIN_COUNT}", (*path, "minCount")
+        )
+    exists = bool(spec.get("exists", True))
+    if not exists and min_count != 1:
+        raise DomainError.one(
+            ErrorCode.VALIDATION_ERROR,
+            "exists: false means no such activity; leave minCount out",
+            (*path, "minCount"),
+        )
+    filters = {k: v for k, v in spec.items() if k in ("action", "actions", "trackingTypes", "ats", "mcID")}
+    match = build_activity_filter(filters, argument=f"{argument}.activity")
+    days = spec.get("withinDays")
+    if days is not None:
+        if not 1 <= int(days) <= MAX_WITHIN_DAYS:
+            raise DomainError.one(
+                ErrorCode.VALIDATION_ERROR, f"withinDays must be 1-{MAX_WITHIN_DAYS}", (*path, "withinDays")
+            )
+        since = datetime.now(UTC) - timedelta(days=int(days))
+        ats = dict(match.get("ats") or {})
+        ats["$gte"] = max(ats.get("$gte", since), since)
+        match["ats"] = ats
+    return ActivityCondition(match, min_count, exists)
+
+
+def lookup_stages(account_id: str, conditions: list[ActivityCondition]) -> list[Document]:
+    """Aggregation stages keeping the contacts that meet every condition."""
+    stages: list[Document] = []
+    for i, condition in enumerate(conditions):
+        field = f"{_FIELD}{i}"
+        inner = {"$expr": {"$eq": ["$cID", "$$cid"]}, **condition.match, "accountId": account_id}
+        stages.append(
+            {
+                "$lookup": {
+                    "from": ACTIVITIES,
+                    "let": {"cid": "$_id"},
+                    "pipeline": [
+                        {"$match": inner},
+                        {"$limit": condition.min_count},
+                        {"$project": {"_id": 1}},
+                    ],
+                    "as": field,
+                }
+            }
+        )
+        if condition.exists:
+            stages.append({"$match": {f"{field}.{condition.min_count - 1}": {"$exists": True}}})
+        else:
+            stages.append({"$match": {field: {"$size": 0}}})
+        stages.append({"$project": {field: 0}})
+    return stages

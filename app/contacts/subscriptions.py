@@ -1,0 +1,60 @@
+"""contactChanged: one contact's changes, live (MongoDB change streams)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from enum import Enum
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from app.auth import ScopeName, requires
+from app.errors import DomainError, ErrorCode, InputError
+
+from . import repository
+from .refs import find_by_ref
+from .types import Contact
+
+
+@strawberry.enum
+class ContactOperation(Enum):
+    UPDATED = "updated"
+    DELETED = "deleted"
+
+
+@strawberry.type(
+    description="A change of a watched contact; `contact` is its state after it (null once deleted)."
+)
+class ContactChange:
+    operation: ContactOperation
+    c_id: str = strawberry.field(name="cID")
+    contact: Contact | None
+
+
+@strawberry.type
+class ContactSubscriptions:
+    @strawberry.subscription(
+        description="Changes of one contact from now on; the stream ends after a delete.",
+        permission_classes=[requires(ScopeName.CONTACTS_READ)],
+    )
+    async def contact_changed(self, info: Info[Any, None], ref: str) -> AsyncGenerator[ContactChange, None]:
+        ctx = info.context
+        try:
+            contact = await find_by_ref(ctx.account_id, ctx.db, await ctx.identifier_keys(), ref)
+            if contact is None:
+                raise DomainError.one(ErrorCode.CONTACTS_CONTACT_NOT_FOUND, "Contact not found", ("ref",))
+        except DomainError as exc:
+            raise InputError.from_domain(exc) from exc
+        cid = contact["_id"]
+        async for change in repository.watch_contact(ctx.account_id, ctx.db, cid):
+            ctx.fresh()
+            if change["operationType"] == "delete":
+                yield ContactChange(operation=ContactOperation.DELETED, c_id=str(cid), contact=None)
+                return
+            doc = change.get("fullDocument")
+            if doc is None:  # deleted before the update could be looked up: the delete follows
+                continue
+            yield ContactChange(
+                operation=ContactOperation.UPDATED, c_id=str(cid), contact=Contact.from_doc(doc)
+            )
