@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -18,11 +19,13 @@ from enum import StrEnum
 from typing import Any
 
 import orjson
+from pymongo.errors import PyMongoError
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
 KEY_PREFIX = "cg_"
+log = logging.getLogger(__name__)
 
 
 class ScopeName(StrEnum):
@@ -125,7 +128,12 @@ class ApiKeyMiddleware:
             # graphql-transport-ws connection_init payload instead (GraphQLView.on_ws_connect).
             await self.app(scope, receive, send)
             return
-        principal = await self.authenticator(scope)(key) if key else None
+        try:
+            principal = await self.authenticator(scope)(key) if key else None
+        except PyMongoError:
+            log.warning("API key lookup failed: database unavailable", exc_info=True)
+            await _json_error(scope, send, 503, "The database is unavailable; retry shortly", "UNAVAILABLE")
+            return
         if principal is None:
             await _unauthorized(scope, send, "missing" if key is None else "unknown")
             return
@@ -142,26 +150,23 @@ def _is_ide_page(scope: Scope, headers: dict[str, str]) -> bool:
 
 
 async def _unauthorized(scope: Scope, send: Send, why: str) -> None:
-    if scope["type"] == "websocket":
-        await send({"type": "websocket.close", "code": 4401, "reason": "Unauthorized"})
-        return
     message = (
         "Missing API key: send 'Authorization: Bearer <key>' or HTTP Basic with the key as username"
         if why == "missing"
         else "Unknown or revoked API key"
     )
-    body = orjson.dumps({"errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]})
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 401,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"www-authenticate", b'Basic realm="contactgraph", Bearer realm="contactgraph"'),
-            ],
-        }
-    )
+    await _json_error(scope, send, 401, message, "UNAUTHENTICATED")
+
+
+async def _json_error(scope: Scope, send: Send, status: int, message: str, code: str) -> None:
+    if scope["type"] == "websocket":
+        await send({"type": "websocket.close", "code": 4000 + status, "reason": message[:120]})
+        return
+    body = orjson.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if status == 401:
+        headers.append((b"www-authenticate", b'Basic realm="contactgraph", Bearer realm="contactgraph"'))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 

@@ -82,3 +82,19 @@ def test_log_lines_are_json() -> None:
     assert entry["msg"] == "request"
     assert entry["request_id"] == "r1"
     assert entry["level"] == "INFO"
+
+
+async def test_a_database_fault_during_authentication_is_a_json_503_not_a_500(api: Api) -> None:
+    from tests.conftest import FailPoint
+
+    key = await api.account("acme")
+    point = FailPoint(api.db)
+    await point.fail(["find"], times=1)
+    try:
+        response = await api.post("{ account { id } }", key=key)
+    finally:
+        await point.off()
+
+    assert response.status_code == 503
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNAVAILABLE"
+    assert (await api.post("{ account { id } }", key=key)).status_code == 200

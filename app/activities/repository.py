@@ -122,3 +122,12 @@ async def watch_inserted(account_id: str, db: Database, query: Document) -> Asyn
     match = {"operationType": "insert", **under("fullDocument.", scoped(account_id, query))}
     async for change in watch(db[ACTIVITIES], match):
         yield change["fullDocument"]
+
+
+async def move_to_contact(
+    account_id: str, db: Database, source: ObjectId, target: ObjectId, session: Any = None
+) -> int:
+    result = await db[ACTIVITIES].update_many(
+        scoped(account_id, {"cID": source}), {"$set": {"cID": target}}, session=session
+    )
+    return result.modified_count

@@ -60,3 +60,12 @@ async def find_page(
 
 async def count(account_id: str, db: Database, query: Document) -> int:
     return await db[ORDERS].count_documents(scoped(account_id, query))
+
+
+async def move_to_contact(
+    account_id: str, db: Database, source: ObjectId, target: ObjectId, session: Any = None
+) -> int:
+    result = await db[ORDERS].update_many(
+        scoped(account_id, {"cID": source}), {"$set": {"cID": target}}, session=session
+    )
+    return result.modified_count

@@ -13,6 +13,8 @@ from app.errors import DomainError, UserError, user_errors
 from .create import create_contact, upsert_contact
 from .delete import delete_contact
 from .inputs import ContactInput
+from .merge import merge_contacts
+from .merge_types import ContactMergeInput, ContactMergePayload
 from .types import Contact
 from .unsubscribe import unsubscribe_contact
 from .update import update_contact
@@ -99,6 +101,27 @@ class ContactMutations:
             orders_deleted=deleted.orders,
             cart_deleted=deleted.cart,
         )
+
+    @strawberry.mutation(
+        description="Merge two contacts in one transaction: the source is deleted and its cID resolves to "
+        "the destination from then on.",
+        permission_classes=WRITE,
+    )
+    async def contact_merge(self, info: Info[Any, None], input: ContactMergeInput) -> ContactMergePayload:
+        ctx = info.context
+        try:
+            result = await merge_contacts(
+                ctx.account_id,
+                ctx.db,
+                ctx.services.client,
+                await ctx.config(),
+                input.source_contact,
+                input.destination_contact,
+                input.options.to_options(),
+            )
+        except DomainError as exc:
+            return ContactMergePayload(user_errors=user_errors(exc))
+        return ContactMergePayload.of(result)
 
     @strawberry.mutation(
         description="Unsubscribe a channel ('email', 'sms' or 'push'), optionally attributed to a message "

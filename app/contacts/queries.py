@@ -9,10 +9,12 @@ from strawberry.types import Info
 
 from app.auth import ScopeName, requires
 from app.connection import Connection
-from app.errors import DomainError, InputError
+from app.errors import DomainError, InputError, user_errors
 from app.inputs import plain
 
 from .listing import list_contacts
+from .merge import preview_merge
+from .merge_types import ContactMergeInput, ContactMergePayload
 from .refs import find_by_ref
 from .types import Contact, ContactConnection, ContactSort, ContactWhere
 
@@ -31,6 +33,28 @@ class ContactQueries:
         except DomainError as exc:
             raise InputError.from_domain(exc) from exc
         return Contact.from_doc(doc) if doc else None
+
+    @strawberry.field(
+        description="The contact as contactMerge would leave it, with the counts of activities and orders "
+        "moved or dropped; writes nothing. (Its nested orders/activities are the destination's today.)",
+        permission_classes=[requires(ScopeName.CONTACTS_READ)],
+    )
+    async def contact_merge_preview(
+        self, info: Info[Any, None], input: ContactMergeInput
+    ) -> ContactMergePayload:
+        ctx = info.context
+        try:
+            result = await preview_merge(
+                ctx.account_id,
+                ctx.db,
+                await ctx.config(),
+                input.source_contact,
+                input.destination_contact,
+                input.options.to_options(),
+            )
+        except DomainError as exc:
+            return ContactMergePayload(user_errors=user_errors(exc))
+        return ContactMergePayload.of(result)
 
     @strawberry.field(
         description="Contacts matching `where` and `audience`, sorted and paged (at most 10,000 a page).",

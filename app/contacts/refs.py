@@ -93,14 +93,16 @@ def _key_lookup(key: str, value: str, keys: IdentifierKeys, argument: str) -> Lo
     return Lookup(f"attributes.{key}", value)
 
 
-async def find_by_ref(account_id: str, db: Database, keys: IdentifierKeys, ref: str) -> Document | None:
+async def find_by_ref(
+    account_id: str, db: Database, keys: IdentifierKeys, ref: str, session: Any = None
+) -> Document | None:
     """The contact ``ref`` names in this account, or None. Raises DomainError when malformed."""
     lookup = parse_ref(ref, keys)
-    contact = await repository.find_one_by(account_id, db, lookup.path, lookup.value)
+    contact = await repository.find_one_by(account_id, db, lookup.path, lookup.value, session)
     if contact is None and lookup.path == "_id":
-        survivor = await repository.find_survivor(account_id, db, lookup.value)
+        survivor = await repository.find_survivor(account_id, db, lookup.value, session)
         if survivor is not None:
-            contact = await repository.find_one_by(account_id, db, "_id", survivor)
+            contact = await repository.find_one_by(account_id, db, "_id", survivor, session)
     return contact
 
 

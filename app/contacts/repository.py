@@ -16,14 +16,29 @@ async def find_by_ids(account_id: str, db: Database, ids: Sequence[ObjectId]) ->
     return await cursor.to_list()
 
 
-async def find_one_by(account_id: str, db: Database, path: str, value: Any) -> Document | None:
-    return await db[CONTACTS].find_one(scoped(account_id, {path: value}))
+async def find_one_by(
+    account_id: str, db: Database, path: str, value: Any, session: Any = None
+) -> Document | None:
+    return await db[CONTACTS].find_one(scoped(account_id, {path: value}), session=session)
 
 
-async def find_survivor(account_id: str, db: Database, cid: ObjectId) -> ObjectId | None:
+async def find_survivor(account_id: str, db: Database, cid: ObjectId, session: Any = None) -> ObjectId | None:
     """The contact a merged-away cID now lives on, if it was merged."""
-    alias = await db[CONTACT_ALIASES].find_one(scoped(account_id, {"cID": cid}), {"survivor": 1})
+    alias = await db[CONTACT_ALIASES].find_one(
+        scoped(account_id, {"cID": cid}), {"survivor": 1}, session=session
+    )
     return alias["survivor"] if alias else None
+
+
+async def add_alias(
+    account_id: str, db: Database, merged: ObjectId, survivor: ObjectId, session: Any = None
+) -> None:
+    """``merged`` now resolves to ``survivor``, and so does every cID merged into it before."""
+    aliases = db[CONTACT_ALIASES]
+    await aliases.update_many(
+        scoped(account_id, {"survivor": merged}), {"$set": {"survivor": survivor}}, session=session
+    )
+    await aliases.insert_one(scoped(account_id, {"cID": merged, "survivor": survivor}), session=session)
 
 
 async def find_page(

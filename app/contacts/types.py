@@ -149,6 +149,10 @@ class Contact(relay.Node):
     def last_modified(self) -> DateTime | None:
         return self.doc.get("lastModified")
 
+    @strawberry.field(description="cIDs of the contacts merged into this one (they resolve to it).")
+    def merged_from(self) -> list[str]:
+        return [str(c) for c in self.doc.get("mergedFrom") or []]
+
     @strawberry.field(description="Incremented by every write.")
     def version(self) -> int:
         return int(self.doc.get("version", 0))
