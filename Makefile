@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install run test lint typecheck pytest schema clean
+.PHONY: install run test lint typecheck pytest schema bench-report clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -31,8 +31,8 @@ run: install
 test: install lint typecheck pytest
 
 lint: install
-	$(BIN)/ruff check app tests
-	$(BIN)/ruff format --check app tests
+	$(BIN)/ruff check app tests bench
+	$(BIN)/ruff format --check app tests bench
 
 typecheck: install
 	$(BIN)/mypy
@@ -42,6 +42,10 @@ pytest: install
 
 schema: install
 	$(BIN)/contactgraph export-schema > schema.graphql
+
+## Benchmarks (not part of make test): an activity report over 100,000 activities.
+bench-report: install
+	$(BIN)/python -m bench.reports
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .mypy_cache .pytest_cache .ruff_cache

@@ -218,6 +218,33 @@ def cmd_apikey(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(run())
 
 
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    import signal
+    from datetime import timedelta
+
+    from app.db import connect
+    from app.jobs.handlers import HANDLERS
+    from app.jobs.runner import JobRunner
+
+    async def run() -> None:
+        client = connect(settings)
+        db = client[settings.mongodb_db]
+        await ensure_indexes(db)
+        runner = JobRunner(db, client, HANDLERS, lease=timedelta(seconds=settings.job_lease_s))
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, runner.stop)
+        print(f"worker {runner.owner} is taking jobs; Ctrl-C stops it", file=sys.stderr)
+        try:
+            await runner.run_forever()
+        finally:
+            await client.close()
+
+    with database_uri(settings) as settings:
+        asyncio.run(run())
+    return 0
+
+
 def cmd_export_schema(args: argparse.Namespace, settings: Settings) -> int:
     from app.schema import schema_sdl
 
@@ -274,6 +301,9 @@ def build_parser() -> argparse.ArgumentParser:
     key_revoke.add_argument("key_id")
     for p in (key_create, key_list, key_revoke):
         p.set_defaults(func=cmd_apikey)
+
+    worker = sub.add_parser("worker", help="run jobs (imports, exports, reports) until stopped")
+    worker.set_defaults(func=cmd_worker)
 
     export = sub.add_parser("export-schema", help="print the GraphQL schema (SDL)")
     export.set_defaults(func=cmd_export_schema)

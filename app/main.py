@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -25,6 +26,9 @@ from app import db as database
 from app.account.keys import authenticate
 from app.auth import ANONYMOUS, ApiKeyMiddleware, Authenticator, key_from_authorization
 from app.context import Context, Services
+from app.jobs.handlers import HANDLERS
+from app.jobs.routes import ROUTES as DOWNLOAD_ROUTES
+from app.jobs.runner import JobRunner
 from app.logs import RequestLogMiddleware
 from app.schema import schema
 from app.settings import Settings
@@ -93,10 +97,15 @@ def create_app(settings: Settings, *, mongo_listeners: Sequence[CommandListener]
         db = client[settings.mongodb_db]
         await database.ensure_indexes(db)
         app.state.services = Services(settings=settings, client=client, db=db)
+        runner = JobRunner(db, client, HANDLERS, lease=timedelta(seconds=settings.job_lease_s))
+        worker = asyncio.create_task(runner.run_forever()) if settings.run_jobs else None
         try:
             yield
         finally:
             app.state.services.shutting_down = True
+            runner.stop()
+            if worker is not None:
+                await worker
             await client.close()
 
     view = GraphQLView(schema, graphql_ide="graphiql" if not settings.is_production else None)
@@ -106,6 +115,7 @@ def create_app(settings: Settings, *, mongo_listeners: Sequence[CommandListener]
             WebSocketRoute("/graphql", view),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            *DOWNLOAD_ROUTES,
         ],
         middleware=[
             Middleware(RequestLogMiddleware),

@@ -25,6 +25,8 @@ from app.contacts.mutations import ContactMutations
 from app.contacts.queries import ContactQueries
 from app.contacts.subscriptions import ContactSubscriptions
 from app.contacts.types import Contact
+from app.jobs.resolvers import JobMutations, JobQueries, JobSubscriptions
+from app.jobs.types import ActivityReport, Job
 from app.scalars import SCALAR_MAP
 
 # The scope a key needs to fetch each Node type through node(id:).
@@ -32,6 +34,8 @@ NODE_SCOPES = {
     "Contact": ScopeName.CONTACTS_READ,
     "Order": ScopeName.CONTACTS_READ,
     "Activity": ScopeName.ACTIVITIES_READ,
+    "Job": ScopeName.CONTACTS_READ,
+    "ActivityReport": ScopeName.REPORTS,
 }
 
 
@@ -50,16 +54,20 @@ class NodeQueries:
         return node
 
 
-Query = merge_types("Query", (ContactQueries, ActivityQueries, CommerceQueries, AccountQueries, NodeQueries))
-Mutation = merge_types("Mutation", (ContactMutations, ActivityMutations, CommerceMutations, AccountMutations))
+Query = merge_types(
+    "Query", (ContactQueries, ActivityQueries, CommerceQueries, JobQueries, AccountQueries, NodeQueries)
+)
+Mutation = merge_types(
+    "Mutation", (ContactMutations, ActivityMutations, CommerceMutations, JobMutations, AccountMutations)
+)
 
-Subscription = merge_types("Subscription", (ActivitySubscriptions, ContactSubscriptions))
+Subscription = merge_types("Subscription", (ActivitySubscriptions, ContactSubscriptions, JobSubscriptions))
 
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
-    types=[Contact, Activity, Order],
+    types=[Contact, Activity, Order, Job, ActivityReport],
     config=StrawberryConfig(scalar_map=SCALAR_MAP),
     # Factories: a fresh extension per request; the LRU caches themselves are shared.
     extensions=[lambda: ParserCache(maxsize=1024), lambda: ValidationCache(maxsize=1024)],

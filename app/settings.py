@@ -36,6 +36,12 @@ class Settings(BaseSettings):
         description="Upper bound on the server time of any single database command.",
     )
     readiness_timeout_s: float = Field(default=2.0, alias="CONTACTGRAPH_READINESS_TIMEOUT_S")
+    run_jobs: bool = Field(
+        default=True,
+        alias="CONTACTGRAPH_RUN_JOBS",
+        description="Run a job worker in the gateway process (off: only `contactgraph worker`s run jobs).",
+    )
+    job_lease_s: float = Field(default=30.0, alias="CONTACTGRAPH_JOB_LEASE_S")
 
     @property
     def is_production(self) -> bool:

@@ -142,7 +142,9 @@ def db_name() -> str:
 
 @pytest.fixture
 def settings(mongo_uri: str, db_name: str) -> Settings:
-    return Settings(MONGODB_URI=mongo_uri, MONGODB_DB=db_name)
+    # No background job worker: tests that need one run it themselves (deterministic
+    # command counts elsewhere).
+    return Settings(MONGODB_URI=mongo_uri, MONGODB_DB=db_name, CONTACTGRAPH_RUN_JOBS=False)
 
 
 @pytest.fixture

@@ -131,3 +131,76 @@ async def move_to_contact(
         scoped(account_id, {"cID": source}), {"$set": {"cID": target}}, session=session
     )
     return result.modified_count
+
+
+async def stream_for_contacts(
+    account_id: str, db: Database, cids: Sequence[ObjectId], query: Document | None = None
+) -> AsyncIterator[Document]:
+    """Every activity of these contacts, oldest first, read in batches (never all at once)."""
+    cursor = db[ACTIVITIES].find(scoped(account_id, {**(query or {}), "cID": {"$in": list(cids)}}))
+    async for doc in cursor.sort([("cID", 1), ("ats", 1), ("_id", 1)]).batch_size(1000):
+        yield doc
+
+
+async def message_stats_by_contact(
+    account_id: str, db: Database, actions: list[str], window: Document | None
+) -> AsyncIterator[Document]:
+    """Per contact (ascending cID): counts and dates of its message activities and the mean
+    seconds from a send to the first open / click of the same mcID. All computed by MongoDB,
+    read in batches."""
+
+    def when(action: str, op: str) -> Document:
+        return {op: {"$cond": [{"$eq": ["$action", action]}, "$ats", None]}}
+
+    def tally(action: str) -> Document:
+        return {"$sum": {"$cond": [{"$eq": ["$action", action]}, 1, 0]}}
+
+    def seconds(later: str) -> Document:
+        both = {"$and": [{"$ne": ["$sentAt", None]}, {"$ne": [later, None]}]}
+        return {"$avg": {"$cond": [both, {"$divide": [{"$subtract": [later, "$sentAt"]}, 1000]}, None]}}
+
+    match: Document = {"action": {"$in": actions}}
+    if window:
+        match["ats"] = window
+    per_message = {
+        "_id": {"c": "$cID", "m": "$mcID"},
+        "sent": tally("message-sent"),
+        "opens": tally("open"),
+        "clicks": tally("click"),
+        "sentAt": when("message-sent", "$min"),
+        "firstOpen": when("open", "$min"),
+        "firstClick": when("click", "$min"),
+        "lastSent": when("message-sent", "$max"),
+        "lastOpen": when("open", "$max"),
+        "lastClick": when("click", "$max"),
+        "lastBounce": when("bounce", "$max"),
+        "lastComplaint": when("complaint", "$max"),
+    }
+    per_contact = {
+        "_id": "$_id.c",
+        "sent": {"$sum": "$sent"},
+        "opens": {"$sum": "$opens"},
+        "clicks": {"$sum": "$clicks"},
+        "last_sent_date": {"$max": "$lastSent"},
+        "last_open_date": {"$max": "$lastOpen"},
+        "last_click_date": {"$max": "$lastClick"},
+        "ocx_bounce_date": {"$max": "$lastBounce"},
+        "ocx_complaint_date": {"$max": "$lastComplaint"},
+        "avg_open_time": seconds("$firstOpen"),
+        "avg_click_time": seconds("$firstClick"),
+    }
+    pipeline = [
+        {"$match": scoped(account_id, match)},
+        {"$group": per_message},
+        {"$group": per_contact},
+        {"$sort": {"_id": 1}},
+    ]
+    async for doc in await db[ACTIVITIES].aggregate(pipeline, batchSize=1000, allowDiskUse=True):
+        yield doc
+
+
+async def stream_by_contact(account_id: str, db: Database, query: Document) -> AsyncIterator[Document]:
+    """Activities matching ``query`` in (cID, ats, _id) order, read in batches."""
+    cursor = db[ACTIVITIES].find(scoped(account_id, query)).sort([("cID", 1), ("ats", 1), ("_id", 1)])
+    async for doc in cursor.batch_size(1000):
+        yield doc

@@ -69,3 +69,7 @@ async def move_to_contact(
         scoped(account_id, {"cID": source}), {"$set": {"cID": target}}, session=session
     )
     return result.modified_count
+
+
+async def find_for_contact(account_id: str, db: Database, cid: ObjectId) -> list[Document]:
+    return await db[ORDERS].find(scoped(account_id, {"cID": cid})).sort("purchaseDate", 1).to_list()

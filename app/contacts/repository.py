@@ -136,3 +136,14 @@ async def watch_contact(account_id: str, db: Database, cid: ObjectId) -> AsyncIt
     }
     async for change in watch(db[CONTACTS], {"$and": [match]}):
         yield change
+
+
+async def stream_matching(
+    account_id: str, db: Database, query: Document, stages: list[Document], projection: Document | None = None
+) -> AsyncIterator[Document]:
+    """Contacts matching ``query`` and the extra aggregation ``stages``, ascending cID, in batches."""
+    pipeline = [{"$match": scoped(account_id, query)}, *stages, {"$sort": {"_id": 1}}]
+    if projection:
+        pipeline.append({"$project": projection})
+    async for doc in await db[CONTACTS].aggregate(pipeline, batchSize=1000, allowDiskUse=True):
+        yield doc

@@ -1,0 +1,1 @@
+"""Asynchronous work: the jobs queue, imports, profile exports, activity reports, downloads."""

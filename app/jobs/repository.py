@@ -1,0 +1,219 @@
+"""Database access for jobs and their result files. Every function takes the account id
+first and scopes by it, except the two the worker needs before it knows an account:
+``claim_next`` (any account's next job) and ``purge_expired_files`` (maintenance)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime, timedelta
+
+from bson import ObjectId
+from gridfs import AsyncGridFSBucket
+from gridfs.asynchronous.grid_file import AsyncGridOut
+from pymongo import ReturnDocument
+
+from app.db import ACTIVITY_REPORTS, JOBS, Database, Document, scoped, watch
+
+RETENTION = timedelta(days=10)
+FILES_BUCKET = "downloads"
+TERMINAL = ("COMPLETED", "CANCELLED", "FAILED", "TIMED_OUT")
+
+
+async def insert(
+    account_id: str, db: Database, kind: str, job_input: Document, source_file_name: str | None
+) -> Document:
+    now = datetime.now(UTC)
+    doc: Document = scoped(
+        account_id,
+        {
+            "_id": ObjectId(),
+            "kind": kind,
+            "state": "INITIALIZED",
+            "percentDone": 0,
+            "counts": {},
+            "errors": [],
+            "input": job_input,
+            "result": {},
+            "sourceFileName": source_file_name,
+            "createdAt": now,
+            "updatedAt": now,
+            "startedAt": None,
+            "completedAt": None,
+            "attempts": 0,
+            "cancelRequested": False,
+            "leaseUntil": None,
+            "expireAt": now + RETENTION,
+        },
+    )
+    await db[JOBS].insert_one(doc)
+    return doc
+
+
+async def get(account_id: str, db: Database, job_id: ObjectId) -> Document | None:
+    return await db[JOBS].find_one(scoped(account_id, {"_id": job_id}))
+
+
+async def find_page(
+    account_id: str, db: Database, query: Document, sort: list[tuple[str, int]], limit: int
+) -> list[Document]:
+    cursor = db[JOBS].find(scoped(account_id, query)).sort(sort).limit(limit).batch_size(limit)
+    return await cursor.to_list()
+
+
+async def count(account_id: str, db: Database, query: Document) -> int:
+    return await db[JOBS].count_documents(scoped(account_id, query))
+
+
+async def claim_next(db: Database, owner: str, lease: timedelta) -> Document | None:
+    """Take the oldest job that is new, or whose worker's lease ran out (any account):
+    the one unscoped query, since a worker serves every account."""
+    now = datetime.now(UTC)
+    query = {
+        "$or": [
+            {"state": "INITIALIZED"},
+            {"state": "PROCESSING", "leaseUntil": {"$lt": now}},
+        ]
+    }
+    update = {
+        "$set": {"state": "PROCESSING", "leaseOwner": owner, "leaseUntil": now + lease, "updatedAt": now},
+        "$inc": {"attempts": 1},
+    }
+    return await db[JOBS].find_one_and_update(
+        query, update, sort=[("createdAt", 1)], return_document=ReturnDocument.AFTER
+    )
+
+
+async def heartbeat(
+    account_id: str, db: Database, job_id: ObjectId, owner: str, lease: timedelta, fields: Document
+) -> Document | None:
+    """Write progress and renew the lease, only while this worker still holds it. Returns
+    the job (None when the lease was lost to another worker)."""
+    now = datetime.now(UTC)
+    return await db[JOBS].find_one_and_update(
+        scoped(account_id, {"_id": job_id, "leaseOwner": owner, "state": "PROCESSING"}),
+        {"$set": {**fields, "leaseUntil": now + lease, "updatedAt": now}},
+        return_document=ReturnDocument.AFTER,
+    )
+
+
+async def finish(
+    account_id: str, db: Database, job_id: ObjectId, owner: str | None, fields: Document
+) -> bool:
+    """Move the job to a terminal state (by its lease holder, or anyone when owner is None)."""
+    now = datetime.now(UTC)
+    query: Document = {"_id": job_id, "state": {"$nin": list(TERMINAL)}}
+    if owner is not None:
+        query["leaseOwner"] = owner
+    result = await db[JOBS].update_one(
+        scoped(account_id, query),
+        {"$set": {**fields, "completedAt": now, "updatedAt": now, "leaseUntil": None}},
+    )
+    return result.modified_count == 1
+
+
+async def request_cancel(account_id: str, db: Database, job_id: ObjectId) -> Document | None:
+    """New jobs are cancelled at once; running ones at their next progress write."""
+    now = datetime.now(UTC)
+    jobs = db[JOBS]
+    await jobs.update_one(
+        scoped(account_id, {"_id": job_id, "state": "INITIALIZED"}),
+        {"$set": {"state": "CANCELLED", "completedAt": now, "updatedAt": now, "cancelRequested": True}},
+    )
+    await jobs.update_one(
+        scoped(account_id, {"_id": job_id, "state": "PROCESSING"}),
+        {"$set": {"cancelRequested": True, "updatedAt": now}},
+    )
+    return await get(account_id, db, job_id)
+
+
+async def watch_job(account_id: str, db: Database, job_id: ObjectId) -> AsyncIterator[Document]:
+    match = {"documentKey._id": job_id, "fullDocument.accountId": account_id}
+    async for change in watch(db[JOBS], match):
+        if change.get("fullDocument"):
+            yield change["fullDocument"]
+
+
+# -- result files (GridFS), each tagged with its account --------------------------------
+
+
+def _bucket(db: Database) -> AsyncGridFSBucket:
+    return AsyncGridFSBucket(db, bucket_name=FILES_BUCKET)
+
+
+async def store_file(
+    account_id: str, db: Database, filename: str, content_type: str, chunks: AsyncIterator[bytes]
+) -> tuple[ObjectId, int]:
+    """Stream ``chunks`` into a new file; returns its id and size. Never holds the whole file."""
+    metadata = {
+        "accountId": account_id,
+        "contentType": content_type,
+        "expireAt": datetime.now(UTC) + RETENTION,
+    }
+    stream = _bucket(db).open_upload_stream(filename, metadata=metadata)
+    size = 0
+    try:
+        async for chunk in chunks:
+            size += len(chunk)
+            await stream.write(chunk)
+    except BaseException:
+        await stream.abort()
+        raise
+    await stream.close()
+    return stream._id, size
+
+
+async def open_file(account_id: str, db: Database, file_id: ObjectId) -> AsyncGridOut | None:
+    """The file, if it belongs to this account."""
+    files = db[f"{FILES_BUCKET}.files"]
+    if await files.find_one({"_id": file_id, "metadata.accountId": account_id}, {"_id": 1}) is None:
+        return None
+    return await _bucket(db).open_download_stream(file_id)
+
+
+async def delete_files(account_id: str, db: Database, file_ids: Sequence[ObjectId]) -> None:
+    files = db[f"{FILES_BUCKET}.files"]
+    async for doc in files.find(
+        {"_id": {"$in": list(file_ids)}, "metadata.accountId": account_id}, {"_id": 1}
+    ):
+        await _bucket(db).delete(doc["_id"])
+
+
+async def purge_expired_files(db: Database) -> int:
+    """Maintenance across accounts: result files live as long as their job (10 days)."""
+    files = db[f"{FILES_BUCKET}.files"]
+    expired = [
+        d["_id"] async for d in files.find({"metadata.expireAt": {"$lt": datetime.now(UTC)}}, {"_id": 1})
+    ]
+    for file_id in expired:
+        await _bucket(db).delete(file_id)
+    return len(expired)
+
+
+# -- activity reports -------------------------------------------------------------------
+
+
+async def insert_report(account_id: str, db: Database, doc: Document) -> None:
+    await db[ACTIVITY_REPORTS].insert_one(scoped(account_id, doc))
+
+
+async def get_report(account_id: str, db: Database, report_id: ObjectId) -> Document | None:
+    return await db[ACTIVITY_REPORTS].find_one(scoped(account_id, {"_id": report_id}))
+
+
+async def update_report(account_id: str, db: Database, report_id: ObjectId, fields: Document) -> None:
+    await db[ACTIVITY_REPORTS].update_one(scoped(account_id, {"_id": report_id}), {"$set": fields})
+
+
+async def delete_report(account_id: str, db: Database, report_id: ObjectId) -> None:
+    await db[ACTIVITY_REPORTS].delete_one(scoped(account_id, {"_id": report_id}))
+
+
+async def reports_page(
+    account_id: str, db: Database, query: Document, sort: list[tuple[str, int]], limit: int
+) -> list[Document]:
+    cursor = db[ACTIVITY_REPORTS].find(scoped(account_id, query)).sort(sort).limit(limit).batch_size(limit)
+    return await cursor.to_list()
+
+
+async def reports_count(account_id: str, db: Database) -> int:
+    return await db[ACTIVITY_REPORTS].count_documents(scoped(account_id))

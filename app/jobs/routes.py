@@ -1,0 +1,85 @@
+"""Authenticated, account-scoped downloads of job results, streamed chunk by chunk:
+/downloads/jobs/{id} (a profile export) and /downloads/reports/{id}/aggregated.csv and
+/detailed.csv. Anything not of the caller's account is a 404, like anything missing."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from bson import ObjectId
+from bson.errors import InvalidId
+from gridfs.asynchronous.grid_file import AsyncGridOut
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from app.auth import ANONYMOUS, Principal, ScopeName
+from app.context import Services
+
+from . import repository
+from .reports import get_report
+
+
+def _principal(request: Request) -> Principal:
+    principal: Principal = request.scope.get("state", {}).get("principal", ANONYMOUS)
+    return principal
+
+
+def _error(status: int, message: str, code: str) -> Response:
+    return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status_code=status)
+
+
+def _object_id(value: str) -> ObjectId | None:
+    try:
+        return ObjectId(value)
+    except (InvalidId, TypeError):
+        return None
+
+
+async def _chunks(grid_out: AsyncGridOut) -> AsyncIterator[bytes]:
+    while chunk := await grid_out.readchunk():
+        yield chunk
+
+
+async def _stream(request: Request, file_id: ObjectId | None, filename: str) -> Response:
+    services: Services = request.app.state.services
+    grid_out = (
+        await repository.open_file(_principal(request).account_id, services.db, file_id) if file_id else None
+    )
+    if grid_out is None:
+        return _error(404, "Not found (or expired: results are kept 10 days)", "NOT_FOUND")
+    content_type = (grid_out.metadata or {}).get("contentType", "application/octet-stream")
+    headers = {
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Content-Length": str(grid_out.length),
+    }
+    return StreamingResponse(_chunks(grid_out), media_type=content_type, headers=headers)
+
+
+async def job_download(request: Request) -> Response:
+    principal = _principal(request)
+    if not principal.allows(ScopeName.CONTACTS_READ):
+        return _error(403, "This download requires the 'contacts:read' scope", "FORBIDDEN")
+    services: Services = request.app.state.services
+    job_id = _object_id(request.path_params["job_id"])
+    job = await repository.get(principal.account_id, services.db, job_id) if job_id else None
+    result = (job or {}).get("result") or {}
+    return await _stream(request, result.get("fileId"), str(result.get("filename", "result")))
+
+
+async def report_download(request: Request) -> Response:
+    principal = _principal(request)
+    if not principal.allows(ScopeName.REPORTS):
+        return _error(403, "This download requires the 'reports' scope", "FORBIDDEN")
+    services: Services = request.app.state.services
+    report_id = _object_id(request.path_params["report_id"])
+    which = request.path_params["which"]
+    report = await get_report(principal.account_id, services.db, report_id) if report_id else None
+    file_id = ((report or {}).get("files") or {}).get(which)
+    return await _stream(request, file_id, f"report-{report_id}-{which}.csv")
+
+
+ROUTES = [
+    Route("/downloads/jobs/{job_id}", job_download),
+    Route("/downloads/reports/{report_id}/{which:str}.csv", report_download),
+]

@@ -1,0 +1,228 @@
+"""GraphQL types of jobs and activity reports."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from app.connection import Connection
+from app.db import ACTIVITY_REPORTS, JOBS, Document, docs_by_node_ids
+from app.scalars import JSON, DateTime
+
+
+@strawberry.enum(description="Where a job is.")
+class JobState(Enum):
+    INITIALIZED = "INITIALIZED"
+    PROCESSING = "PROCESSING"
+    COMPLETED = "COMPLETED"
+    CANCELLED = "CANCELLED"
+    FAILED = "FAILED"
+    TIMED_OUT = "TIMED_OUT"
+
+
+@strawberry.enum(description="What a job does.")
+class JobKind(Enum):
+    CONTACTS_IMPORT = "contacts_import"
+    PROFILE_EXPORT = "profile_export"
+    ACTIVITY_REPORT = "activity_report"
+
+
+@strawberry.type(description="Progress counts (Constant Contact's bulk activity status).")
+class JobCounts:
+    items_total_count: int
+    items_completed_count: int
+    person_count: int
+    error_count: int
+    correctable_count: int
+    cannot_add_to_list_count: int
+    list_count: int
+
+
+def _base_url(info: Info[Any, None]) -> str:
+    return str(info.context.request.base_url).rstrip("/")
+
+
+@strawberry.type(
+    description="Asynchronous work: an import, a profile export or an activity report. Kept 10 days."
+)
+class Job(relay.Node):
+    node_id: relay.NodeID[str]
+    doc: strawberry.Private[Document]
+
+    @classmethod
+    def from_doc(cls, doc: Document) -> Job:
+        return cls(node_id=str(doc["_id"]), doc=doc)
+
+    @strawberry.field
+    def kind(self) -> JobKind:
+        return JobKind(self.doc["kind"])
+
+    @strawberry.field
+    def state(self) -> JobState:
+        return JobState(self.doc["state"])
+
+    @strawberry.field
+    def percent_done(self) -> int:
+        return int(self.doc.get("percentDone", 0))
+
+    @strawberry.field
+    def counts(self) -> JobCounts:
+        c = self.doc.get("counts") or {}
+        return JobCounts(
+            items_total_count=c.get("itemsTotalCount", 0),
+            items_completed_count=c.get("itemsCompletedCount", 0),
+            person_count=c.get("personCount", 0),
+            error_count=c.get("errorCount", 0),
+            correctable_count=c.get("correctableCount", 0),
+            cannot_add_to_list_count=c.get("cannotAddToListCount", 0),
+            list_count=c.get("listCount", 0),
+        )
+
+    @strawberry.field(description="Messages describing error conditions (the first 100).")
+    def errors(self) -> list[str]:
+        return list(self.doc.get("errors") or [])
+
+    @strawberry.field
+    def source_file_name(self) -> str | None:
+        return self.doc.get("sourceFileName")
+
+    @strawberry.field
+    def created_at(self) -> DateTime:
+        return self.doc["createdAt"]  # type: ignore[no-any-return]
+
+    @strawberry.field
+    def started_at(self) -> DateTime | None:
+        return self.doc.get("startedAt")
+
+    @strawberry.field
+    def completed_at(self) -> DateTime | None:
+        return self.doc.get("completedAt")
+
+    @strawberry.field
+    def updated_at(self) -> DateTime:
+        return self.doc["updatedAt"]  # type: ignore[no-any-return]
+
+    @strawberry.field(description="What the job produced (counts, ids).")
+    def result(self) -> JSON:
+        return JSON({k: v for k, v in (self.doc.get("result") or {}).items() if k != "fileId"})
+
+    @strawberry.field(
+        description="Where to download the result (authenticated, kept 10 days), once completed."
+    )
+    def result_url(self, info: Info[Any, None]) -> str | None:
+        if self.doc["state"] != "COMPLETED":
+            return None
+        if self.doc["kind"] == "profile_export":
+            return f"{_base_url(info)}/downloads/jobs/{self.doc['_id']}"
+        if self.doc["kind"] == "activity_report":
+            return f"{_base_url(info)}/downloads/reports/{self.doc['input']['reportId']}/aggregated.csv"
+        return None
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info[Any, None], node_ids: list[str], required: bool = False
+    ) -> list[Job | None]:
+        docs = await docs_by_node_ids(info.context.db[JOBS], info.context.account_id, node_ids)
+        return [cls.from_doc(d) if d else None for d in docs]
+
+
+JobConnection = Connection[Job]
+
+
+@strawberry.enum(description="An activity report's status: PENDING (1), then COMPLETED (2) or FAILED.")
+class ReportStatus(Enum):
+    PENDING = "PENDING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+
+
+@strawberry.type(description="An asynchronous contact activity report with aggregated and detailed CSVs.")
+class ActivityReport(relay.Node):
+    node_id: relay.NodeID[str]
+    doc: strawberry.Private[Document]
+
+    @classmethod
+    def from_doc(cls, doc: Document) -> ActivityReport:
+        return cls(node_id=str(doc["_id"]), doc=doc)
+
+    @strawberry.field
+    def title(self) -> str:
+        return str(self.doc["title"])
+
+    @strawberry.field
+    def favorite(self) -> bool:
+        return bool(self.doc.get("favorite"))
+
+    @strawberry.field
+    def status(self) -> ReportStatus:
+        return ReportStatus(self.doc["status"])
+
+    @strawberry.field(description="The reference's numeric status: 1 = Pending, 2 = Completed.")
+    def status_code(self) -> int | None:
+        return {"PENDING": 1, "COMPLETED": 2}.get(self.doc["status"])
+
+    @strawberry.field
+    def failure_reason(self) -> str | None:
+        return self.doc.get("failureReason")
+
+    @strawberry.field
+    def filters(self) -> JSON:
+        return JSON(self.doc.get("filters") or {})
+
+    @strawberry.field
+    def selected_fields(self) -> list[str]:
+        return list(self.doc.get("selectedFields") or [])
+
+    @strawberry.field
+    def include_behavior(self) -> bool:
+        return bool(self.doc.get("includeBehavior"))
+
+    @strawberry.field(description="Rows of the aggregated CSV (contacts), once completed.")
+    def row_count(self) -> int | None:
+        return self.doc.get("rowCount")
+
+    @strawberry.field(description="Rows of the detailed CSV (activities), once completed.")
+    def detailed_row_count(self) -> int | None:
+        return self.doc.get("detailedRowCount")
+
+    @strawberry.field
+    def created_at(self) -> DateTime:
+        return self.doc["createdAt"]  # type: ignore[no-any-return]
+
+    @strawberry.field
+    def completed_at(self) -> DateTime | None:
+        return self.doc.get("completedAt")
+
+    @strawberry.field
+    def aggregated_csv_url(self, info: Info[Any, None]) -> str | None:
+        return self._url(info, "aggregated")
+
+    @strawberry.field
+    def detailed_csv_url(self, info: Info[Any, None]) -> str | None:
+        return self._url(info, "detailed")
+
+    def _url(self, info: Info[Any, None], which: str) -> str | None:
+        if self.doc["status"] != "COMPLETED":
+            return None
+        return f"{_base_url(info)}/downloads/reports/{self.doc['_id']}/{which}.csv"
+
+    @strawberry.field
+    async def job(self, info: Info[Any, None]) -> Job | None:
+        [doc] = await docs_by_node_ids(
+            info.context.db[JOBS], info.context.account_id, [str(self.doc.get("jobId"))]
+        )
+        return Job.from_doc(doc) if doc else None
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info[Any, None], node_ids: list[str], required: bool = False
+    ) -> list[ActivityReport | None]:
+        docs = await docs_by_node_ids(info.context.db[ACTIVITY_REPORTS], info.context.account_id, node_ids)
+        return [cls.from_doc(d) if d else None for d in docs]
+
+
+ActivityReportConnection = Connection[ActivityReport]
