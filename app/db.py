@@ -116,6 +116,9 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel(_asc("expireAt"), expireAfterSeconds=0, name="ttl_expireAt"),
     ],
     ACTIVITY_REPORTS: [IndexModel([("accountId", 1), ("createdAt", -1)], name="account_createdAt")],
+    # Job result files (GridFS bucket "downloads"; see app/jobs/repository.py).
+    "downloads.files": [IndexModel(_asc("metadata.accountId", "uploadDate"), name="account_uploadDate")],
+    "downloads.chunks": [IndexModel(_asc("files_id", "n"), unique=True, name="files_id_n")],
 }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -178,3 +178,32 @@ class PerParentQuery:
         match = orjson.dumps(self.match, option=orjson.OPT_SORT_KEYS, default=str)
         position = (str(self.after.value), str(self.after.id)) if self.after else None
         return (match, self.sort.tag, self.limit, position)
+
+
+Finder = Callable[[dict[str, Any], list[tuple[str, int]], int], Awaitable[list[dict[str, Any]]]]
+Counter = Callable[[dict[str, Any]], Awaitable[int]]
+
+
+async def fetch_page(
+    find: Finder, count: Counter, query: dict[str, Any], sort: SortKey, first: int | None, after: str | None
+) -> tuple[Page, Callable[[], Awaitable[int]]]:
+    """A page of ``query`` in ``sort`` order after the cursor, and a counter of all matches
+    (run only if the client asks for totalCount)."""
+    size = page_size(first)
+    position = decode_cursor(after, sort) if after else None
+    page_query = {"$and": [query, seek_filter(sort, position)]} if position else query
+    docs = await find(page_query, sort.mongo_sort(), size + 1)
+
+    async def total() -> int:
+        return await count(query)
+
+    return make_page(docs, size, sort, after), total
+
+
+def empty_page(
+    sort: SortKey, first: int | None, after: str | None
+) -> tuple[Page, Callable[[], Awaitable[int]]]:
+    async def zero() -> int:
+        return 0
+
+    return make_page([], page_size(first), sort, after), zero

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from app.contacts.refs import IdentifierKeys, find_by_ref
 from app.db import Database
 from app.errors import DomainError, Problem
-from app.pagination import Page, decode_cursor, make_page, page_size, seek_filter
+from app.pagination import Page, empty_page, fetch_page
 
 from . import repository
 from .filters import activity_sort, build_activity_filter
@@ -25,9 +26,7 @@ async def list_activities(
     after: str | None,
 ) -> tuple[Page, Callable[[], Awaitable[int]]]:
     """One page of activities (newest first unless ``direction`` is asc) and a counter."""
-    size = page_size(first)
     sort = activity_sort(direction)
-    position = decode_cursor(after, sort) if after else None
     where = dict(where or {})
     ref = where.pop("contact", None)
     query = build_activity_filter(where)
@@ -39,16 +38,13 @@ async def list_activities(
                 [Problem(p.code, p.message, ("where", "contact")) for p in exc.problems]
             ) from exc
         if contact is None:
-            return make_page([], size, sort, after), _zero
+            return empty_page(sort, first, after)
         query["cID"] = contact["_id"]
-    page_query = {"$and": [query, seek_filter(sort, position)]} if position else query
-    docs = await repository.find_page(account_id, db, page_query, sort.mongo_sort(), size + 1)
-
-    async def count() -> int:
-        return await repository.count(account_id, db, query)
-
-    return make_page(docs, size, sort, after), count
-
-
-async def _zero() -> int:
-    return 0
+    return await fetch_page(
+        partial(repository.find_page, account_id, db),
+        partial(repository.count, account_id, db),
+        query,
+        sort,
+        first,
+        after,
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from app.account.config import AccountConfig
@@ -12,7 +13,7 @@ from app.contacts.filters import datetime_filter
 from app.contacts.refs import find_by_ref
 from app.db import Database, Document
 from app.errors import DomainError, ErrorCode, Problem
-from app.pagination import Page, SortKey, decode_cursor, make_page, page_size, seek_filter
+from app.pagination import Page, SortKey, empty_page, fetch_page
 
 from . import repository
 from .cart import MAX_ITEMS, LineItemData
@@ -104,15 +105,13 @@ async def list_orders(
     after: str | None,
 ) -> tuple[Page, Callable[[], Awaitable[int]]]:
     """A page of the account's orders (newest first by default) and a counter of all matches."""
-    size = page_size(first)
     sort = SortKey("purchaseDate", descending)
-    position = decode_cursor(after, sort) if after else None
     query: Document = {}
     where = where or {}
     if where.get("contact") is not None:
         contact = await find_by_ref(account_id, db, config.keys, where["contact"])
         if contact is None:
-            return make_page([], size, sort, after), _zero
+            return empty_page(sort, first, after)
         query["cID"] = contact["_id"]
     if where.get("orderID") is not None:
         query["orderID"] = str(where["orderID"])
@@ -120,14 +119,11 @@ async def list_orders(
         query["status"] = str(where["status"])
     if where.get("purchaseDate") is not None:
         query["purchaseDate"] = datetime_filter(where["purchaseDate"], ("where", "purchaseDate"))
-    page_query = {"$and": [query, seek_filter(sort, position)]} if position else query
-    docs = await repository.find_page(account_id, db, page_query, sort.mongo_sort(), size + 1)
-
-    async def count() -> int:
-        return await repository.count(account_id, db, query)
-
-    return make_page(docs, size, sort, after), count
-
-
-async def _zero() -> int:
-    return 0
+    return await fetch_page(
+        partial(repository.find_page, account_id, db),
+        partial(repository.count, account_id, db),
+        query,
+        sort,
+        first,
+        after,
+    )

@@ -5,17 +5,18 @@ first and scopes by it, except the two the worker needs before it knows an accou
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bson import ObjectId
+from bson import Binary, ObjectId
 from gridfs import AsyncGridFSBucket
-from gridfs.asynchronous.grid_file import AsyncGridOut
 from pymongo import ReturnDocument
 
 from app.db import ACTIVITY_REPORTS, JOBS, Database, Document, scoped, watch
 
 RETENTION = timedelta(days=10)
 FILES_BUCKET = "downloads"
+CHUNK_SIZE = 255 * 1024  # the GridFS default
 TERMINAL = ("COMPLETED", "CANCELLED", "FAILED", "TIMED_OUT")
 
 
@@ -143,31 +144,66 @@ def _bucket(db: Database) -> AsyncGridFSBucket:
 async def store_file(
     account_id: str, db: Database, filename: str, content_type: str, chunks: AsyncIterator[bytes]
 ) -> tuple[ObjectId, int]:
-    """Stream ``chunks`` into a new file; returns its id and size. Never holds the whole file."""
-    metadata = {
-        "accountId": account_id,
-        "contentType": content_type,
-        "expireAt": datetime.now(UTC) + RETENTION,
-    }
-    stream = _bucket(db).open_upload_stream(filename, metadata=metadata)
-    size = 0
+    """Stream ``chunks`` into a new GridFS file, one 255 kB chunk in memory at a time (the
+    driver's GridIn would buffer up to 48 MB); returns its id and size. Standard GridFS
+    layout, so the bucket reads it; each chunk carries the accountId too."""
+    file_id = ObjectId()
+    store = db[f"{FILES_BUCKET}.chunks"]
+    pending = bytearray()
+    size = n = 0
+
+    async def put(data: bytes) -> None:
+        nonlocal n
+        await store.insert_one({"files_id": file_id, "n": n, "data": Binary(data), "accountId": account_id})
+        n += 1
+
     try:
-        async for chunk in chunks:
-            size += len(chunk)
-            await stream.write(chunk)
+        async for data in chunks:
+            pending += data
+            size += len(data)
+            while len(pending) >= CHUNK_SIZE:
+                await put(bytes(pending[:CHUNK_SIZE]))
+                del pending[:CHUNK_SIZE]
+        if pending or n == 0:
+            await put(bytes(pending))
+        metadata = {
+            "accountId": account_id,
+            "contentType": content_type,
+            "expireAt": datetime.now(UTC) + RETENTION,
+        }
+        await db[f"{FILES_BUCKET}.files"].insert_one(
+            {"_id": file_id, "length": size, "chunkSize": CHUNK_SIZE, "uploadDate": datetime.now(UTC),
+             "filename": filename, "metadata": metadata}
+        )  # fmt: skip
     except BaseException:
-        await stream.abort()
+        await store.delete_many({"files_id": file_id, "accountId": account_id})
         raise
-    await stream.close()
-    return stream._id, size
+    return file_id, size
 
 
-async def open_file(account_id: str, db: Database, file_id: ObjectId) -> AsyncGridOut | None:
-    """The file, if it belongs to this account."""
-    files = db[f"{FILES_BUCKET}.files"]
-    if await files.find_one({"_id": file_id, "metadata.accountId": account_id}, {"_id": 1}) is None:
+@dataclass(frozen=True, slots=True)
+class StoredFile:
+    filename: str
+    length: int
+    content_type: str
+    chunks: AsyncIterator[bytes]
+
+
+async def open_file(account_id: str, db: Database, file_id: ObjectId) -> StoredFile | None:
+    """The file if it belongs to this account, its chunks read a few at a time."""
+    meta = await db[f"{FILES_BUCKET}.files"].find_one({"_id": file_id, "metadata.accountId": account_id})
+    if meta is None:
         return None
-    return await _bucket(db).open_download_stream(file_id)
+
+    async def chunks() -> AsyncIterator[bytes]:
+        cursor = db[f"{FILES_BUCKET}.chunks"].find(
+            {"files_id": file_id, "accountId": account_id}, {"data": 1}
+        )
+        async for chunk in cursor.sort("n", 1).batch_size(4):
+            yield bytes(chunk["data"])
+
+    content_type = (meta.get("metadata") or {}).get("contentType", "application/octet-stream")
+    return StoredFile(meta["filename"], int(meta["length"]), content_type, chunks())
 
 
 async def delete_files(account_id: str, db: Database, file_ids: Sequence[ObjectId]) -> None:
@@ -215,5 +251,5 @@ async def reports_page(
     return await cursor.to_list()
 
 
-async def reports_count(account_id: str, db: Database) -> int:
-    return await db[ACTIVITY_REPORTS].count_documents(scoped(account_id))
+async def reports_count(account_id: str, db: Database, query: Document) -> int:
+    return await db[ACTIVITY_REPORTS].count_documents(scoped(account_id, query))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from enum import Enum
+from functools import partial
 from typing import Any
 
 import strawberry
@@ -16,7 +17,7 @@ from app.connection import Connection
 from app.contacts.inputs import ContactInput
 from app.errors import DomainError, ErrorCode, InputError, UserError, user_errors
 from app.inputs import plain
-from app.pagination import SortKey, decode_cursor, make_page, page_size, seek_filter
+from app.pagination import SortKey, fetch_page
 from app.scalars import JSON, DateTime
 
 from . import repository
@@ -146,16 +147,13 @@ class JobQueries:
         after: str | None = None,
     ) -> JobConnection:
         ctx = info.context
-        sort = SortKey("createdAt", descending=True)
-        size = page_size(first)
-        query: dict[str, Any] = {k: v for k, v in (plain(where) if where else {}).items()}
-        page_query = {"$and": [query, seek_filter(sort, decode_cursor(after, sort))]} if after else query
-        docs = await repository.find_page(ctx.account_id, ctx.db, page_query, sort.mongo_sort(), size + 1)
-
-        async def count() -> int:
-            return await repository.count(ctx.account_id, ctx.db, query)
-
-        return Connection.build(make_page(docs, size, sort, after), Job.from_doc, count)
+        find = partial(repository.find_page, ctx.account_id, ctx.db)
+        count = partial(repository.count, ctx.account_id, ctx.db)
+        query = dict(plain(where)) if where else {}
+        page, total = await fetch_page(
+            find, count, query, SortKey("createdAt", descending=True), first, after
+        )
+        return Connection.build(page, Job.from_doc, total)
 
     @strawberry.field(permission_classes=REPORTS)
     async def activity_report(self, info: Info[Any, None], id: relay.GlobalID) -> ActivityReport | None:
@@ -174,14 +172,10 @@ class JobQueries:
         ctx = info.context
         field, direction = sort.value.split(":")
         key = SortKey(field, descending=direction == "desc")
-        size = page_size(first)
-        query = seek_filter(key, decode_cursor(after, key)) if after else {}
-        docs = await repository.reports_page(ctx.account_id, ctx.db, query, key.mongo_sort(), size + 1)
-
-        async def count() -> int:
-            return await repository.reports_count(ctx.account_id, ctx.db)
-
-        return Connection.build(make_page(docs, size, key, after), ActivityReport.from_doc, count)
+        find = partial(repository.reports_page, ctx.account_id, ctx.db)
+        count = partial(repository.reports_count, ctx.account_id, ctx.db)
+        page, total = await fetch_page(find, count, {}, key, first, after)
+        return Connection.build(page, ActivityReport.from_doc, total)
 
 
 @strawberry.type

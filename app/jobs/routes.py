@@ -4,11 +4,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 from bson import ObjectId
 from bson.errors import InvalidId
-from gridfs.asynchronous.grid_file import AsyncGridOut
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
@@ -36,24 +33,17 @@ def _object_id(value: str) -> ObjectId | None:
         return None
 
 
-async def _chunks(grid_out: AsyncGridOut) -> AsyncIterator[bytes]:
-    while chunk := await grid_out.readchunk():
-        yield chunk
-
-
 async def _stream(request: Request, file_id: ObjectId | None, filename: str) -> Response:
     services: Services = request.app.state.services
-    grid_out = (
-        await repository.open_file(_principal(request).account_id, services.db, file_id) if file_id else None
-    )
-    if grid_out is None:
+    account_id = _principal(request).account_id
+    stored = await repository.open_file(account_id, services.db, file_id) if file_id else None
+    if stored is None:
         return _error(404, "Not found (or expired: results are kept 10 days)", "NOT_FOUND")
-    content_type = (grid_out.metadata or {}).get("contentType", "application/octet-stream")
     headers = {
         "Content-Disposition": f'attachment; filename="{filename}"',
-        "Content-Length": str(grid_out.length),
+        "Content-Length": str(stored.length),
     }
-    return StreamingResponse(_chunks(grid_out), media_type=content_type, headers=headers)
+    return StreamingResponse(stored.chunks, media_type=stored.content_type, headers=headers)
 
 
 async def job_download(request: Request) -> Response:
