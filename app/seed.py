@@ -22,7 +22,7 @@ from app.activities.retention import expire_at
 from app.auth import ALL_SCOPES
 from app.commerce import repository as orders_repository
 from app.contacts import repository as contacts_repository
-from app.db import MESSAGES, Database, Document, scoped
+from app.db import Database, Document
 
 FIRST = [
     "Mark",
@@ -159,7 +159,7 @@ async def seed_demo(
         }
         for i, name in enumerate(CAMPAIGNS)
     ]
-    await db[MESSAGES].insert_many([scoped(account_id, m) for m in messages])
+    await activities_repository.insert_messages(account_id, db, messages)
     totals = [0, 0]
     for start in range(0, contacts, 1000):
         batch = [_contact(rng, ids, i, now) for i in range(start, min(contacts, start + 1000))]

@@ -13,6 +13,7 @@ from app.db import (
     MESSAGES,
     Database,
     Document,
+    docs_by_node_ids,
     page_per_parent,
     scoped,
     under,
@@ -204,3 +205,11 @@ async def stream_by_contact(account_id: str, db: Database, query: Document) -> A
     cursor = db[ACTIVITIES].find(scoped(account_id, query)).sort([("cID", 1), ("ats", 1), ("_id", 1)])
     async for doc in cursor.batch_size(1000):
         yield doc
+
+
+async def find_by_node_ids(account_id: str, db: Database, node_ids: Sequence[str]) -> list[Document | None]:
+    return await docs_by_node_ids(db[ACTIVITIES], account_id, node_ids)
+
+
+async def insert_messages(account_id: str, db: Database, docs: Sequence[Document]) -> None:
+    await db[MESSAGES].insert_many([scoped(account_id, d) for d in docs])

@@ -10,10 +10,11 @@ from strawberry import relay
 from strawberry.types import Info
 
 from app.connection import Connection
-from app.db import ACTIVITIES, Document, docs_by_node_ids
+from app.db import Document
 from app.inputs import DateTimeFilter
 from app.scalars import JSON, DateTime
 
+from . import repository
 from .filters import ACTION_TRACKING_TYPES
 
 if TYPE_CHECKING:
@@ -145,7 +146,7 @@ class Activity(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info[Any, None], node_ids: list[str], required: bool = False
     ) -> list[Activity | None]:
-        docs = await docs_by_node_ids(info.context.db[ACTIVITIES], info.context.account_id, node_ids)
+        docs = await repository.find_by_node_ids(info.context.account_id, info.context.db, node_ids)
         return [cls.from_doc(d) if d else None for d in docs]
 
 

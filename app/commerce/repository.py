@@ -7,7 +7,7 @@ from typing import Any
 
 from bson import ObjectId
 
-from app.db import ORDERS, Database, Document, page_per_parent, scoped
+from app.db import ORDERS, Database, Document, docs_by_node_ids, page_per_parent, scoped
 from app.pagination import PerParentQuery
 
 
@@ -73,3 +73,7 @@ async def move_to_contact(
 
 async def find_for_contact(account_id: str, db: Database, cid: ObjectId) -> list[Document]:
     return await db[ORDERS].find(scoped(account_id, {"cID": cid})).sort("purchaseDate", 1).to_list()
+
+
+async def find_by_node_ids(account_id: str, db: Database, node_ids: Sequence[str]) -> list[Document | None]:
+    return await docs_by_node_ids(db[ORDERS], account_id, node_ids)

@@ -9,8 +9,10 @@ from strawberry import relay
 from strawberry.types import Info
 
 from app.connection import Connection
-from app.db import ORDERS, Document, docs_by_node_ids
+from app.db import Document
 from app.scalars import JSON, DateTime
+
+from . import repository
 
 if TYPE_CHECKING:
     from app.contacts.types import Contact
@@ -157,7 +159,7 @@ class Order(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info[Any, None], node_ids: list[str], required: bool = False
     ) -> list[Order | None]:
-        docs = await docs_by_node_ids(info.context.db[ORDERS], info.context.account_id, node_ids)
+        docs = await repository.find_by_node_ids(info.context.account_id, info.context.db, node_ids)
         return [cls.from_doc(d) if d else None for d in docs]
 
 

@@ -12,7 +12,7 @@ from bson import Binary, ObjectId
 from gridfs import AsyncGridFSBucket
 from pymongo import ReturnDocument
 
-from app.db import ACTIVITY_REPORTS, JOBS, Database, Document, scoped, watch
+from app.db import ACTIVITY_REPORTS, JOBS, Database, Document, docs_by_node_ids, scoped, watch
 
 RETENTION = timedelta(days=10)
 FILES_BUCKET = "downloads"
@@ -253,3 +253,13 @@ async def reports_page(
 
 async def reports_count(account_id: str, db: Database, query: Document) -> int:
     return await db[ACTIVITY_REPORTS].count_documents(scoped(account_id, query))
+
+
+async def jobs_by_node_ids(account_id: str, db: Database, node_ids: Sequence[str]) -> list[Document | None]:
+    return await docs_by_node_ids(db[JOBS], account_id, node_ids)
+
+
+async def reports_by_node_ids(
+    account_id: str, db: Database, node_ids: Sequence[str]
+) -> list[Document | None]:
+    return await docs_by_node_ids(db[ACTIVITY_REPORTS], account_id, node_ids)

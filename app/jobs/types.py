@@ -10,8 +10,10 @@ from strawberry import relay
 from strawberry.types import Info
 
 from app.connection import Connection
-from app.db import ACTIVITY_REPORTS, JOBS, Document, docs_by_node_ids
+from app.db import Document
 from app.scalars import JSON, DateTime
+
+from . import repository
 
 
 @strawberry.enum(description="Where a job is.")
@@ -126,7 +128,7 @@ class Job(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info[Any, None], node_ids: list[str], required: bool = False
     ) -> list[Job | None]:
-        docs = await docs_by_node_ids(info.context.db[JOBS], info.context.account_id, node_ids)
+        docs = await repository.jobs_by_node_ids(info.context.account_id, info.context.db, node_ids)
         return [cls.from_doc(d) if d else None for d in docs]
 
 
@@ -212,8 +214,8 @@ class ActivityReport(relay.Node):
 
     @strawberry.field
     async def job(self, info: Info[Any, None]) -> Job | None:
-        [doc] = await docs_by_node_ids(
-            info.context.db[JOBS], info.context.account_id, [str(self.doc.get("jobId"))]
+        [doc] = await repository.jobs_by_node_ids(
+            info.context.account_id, info.context.db, [str(self.doc.get("jobId"))]
         )
         return Job.from_doc(doc) if doc else None
 
@@ -221,7 +223,7 @@ class ActivityReport(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info[Any, None], node_ids: list[str], required: bool = False
     ) -> list[ActivityReport | None]:
-        docs = await docs_by_node_ids(info.context.db[ACTIVITY_REPORTS], info.context.account_id, node_ids)
+        docs = await repository.reports_by_node_ids(info.context.account_id, info.context.db, node_ids)
         return [cls.from_doc(d) if d else None for d in docs]
 
 
