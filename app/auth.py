@@ -13,6 +13,7 @@ import binascii
 import hashlib
 import logging
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -57,6 +58,29 @@ class Principal:
 # The principal of a request that carries no key (only the GraphiQL page): it holds no
 # scope, and its empty account id makes every repository call refuse to run.
 ANONYMOUS = Principal(account_id="", key_id="", scopes=frozenset())
+
+
+class PrincipalCache:
+    """Keys seen in the last ``ttl_s`` seconds, so that authenticating costs no database
+    command per request. Only known keys are cached (a new key works at once); a revoked
+    key keeps working for at most ``ttl_s`` seconds. Keyed by the key's hash."""
+
+    def __init__(self, ttl_s: float = 10.0, max_entries: int = 10_000) -> None:
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
+        self._entries: dict[str, tuple[float, Principal]] = {}
+
+    def get(self, key_hash: str) -> Principal | None:
+        entry = self._entries.get(key_hash)
+        if entry is None or entry[0] < time.monotonic():
+            self._entries.pop(key_hash, None)
+            return None
+        return entry[1]
+
+    def put(self, key_hash: str, principal: Principal) -> None:
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        self._entries[key_hash] = (time.monotonic() + self.ttl_s, principal)
 
 
 def generate_key() -> str:

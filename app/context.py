@@ -19,7 +19,7 @@ from app.account import repository as account_repository
 from app.account.attributes import AttributeDefinition, load_definitions
 from app.account.config import AccountConfig
 from app.activities.loaders import ActivitiesByContactLoader, MessageByIdLoader
-from app.auth import Principal
+from app.auth import Principal, PrincipalCache
 from app.commerce.loaders import OrdersByContactLoader
 from app.connection import PageByParentLoader
 from app.contacts.loaders import ContactByIdLoader
@@ -39,6 +39,7 @@ class Services:
     client: AsyncMongoClient[Document]
     db: Database
     shutting_down: bool = False
+    principals: PrincipalCache = field(default_factory=PrincipalCache)
 
 
 class Loaders:

@@ -82,7 +82,12 @@ class InputError(GraphQLError):
 
 # -- GraphQL shapes ------------------------------------------------------------------
 
-import strawberry  # noqa: E402 - the GraphQL side of this module
+import logging  # noqa: E402 - the GraphQL side of this module
+
+import strawberry  # noqa: E402
+from strawberry.extensions import MaskErrors  # noqa: E402
+
+_log = logging.getLogger("contactgraph.errors")
 
 ErrorCodeType = strawberry.enum(ErrorCode, name="ErrorCode", description="Error keys of the reference APIs.")
 
@@ -100,3 +105,26 @@ class UserError:
 
 def user_errors(error: DomainError) -> list[UserError]:
     return [UserError.from_problem(p) for p in error.problems]
+
+
+class MaskUnexpectedErrors(MaskErrors):
+    """Production: faults (anything but an error raised on purpose) become "Unexpected error"
+    with the request id that the logs carry; expected errors pass unchanged."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=_is_fault)
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        request = getattr(self.execution_context.context, "request", None)
+        request_id = (getattr(request, "scope", None) or {}).get("state", {}).get("request_id", "-")
+        _log.error("unexpected error", extra={"request_id": request_id}, exc_info=error.original_error)
+        return GraphQLError(
+            f"Unexpected error; request id {request_id}",
+            nodes=error.nodes,
+            path=error.path,
+            extensions={"code": "INTERNAL_ERROR", "requestId": request_id},
+        )
+
+
+def _is_fault(error: GraphQLError) -> bool:
+    return error.original_error is not None and not isinstance(error.original_error, GraphQLError)

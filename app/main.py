@@ -7,7 +7,6 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
-from typing import Any
 
 import orjson
 from pymongo.monitoring import CommandListener
@@ -24,13 +23,14 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from app import db as database
 from app.account.keys import authenticate
-from app.auth import ANONYMOUS, ApiKeyMiddleware, Authenticator, key_from_authorization
+from app.auth import ANONYMOUS, ApiKeyMiddleware, Authenticator, Principal, hash_key, key_from_authorization
 from app.context import Context, Services
 from app.jobs.handlers import HANDLERS
 from app.jobs.routes import ROUTES as DOWNLOAD_ROUTES
 from app.jobs.runner import JobRunner
+from app.limits import BodyLimitMiddleware
 from app.logs import RequestLogMiddleware
-from app.schema import schema
+from app.schema import build_schema
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -67,8 +67,14 @@ class GraphQLView(GraphQL[Context, None]):
 def _authenticator(scope: Scope) -> Authenticator:
     services: Services = scope["app"].state.services
 
-    async def check(key: str) -> Any:
-        return await authenticate(services.db, key)
+    async def check(key: str) -> Principal | None:
+        key_hash = hash_key(key)
+        principal = services.principals.get(key_hash)
+        if principal is None:
+            principal = await authenticate(services.db, key)
+            if principal is not None:
+                services.principals.put(key_hash, principal)
+        return principal
 
     return check
 
@@ -108,7 +114,7 @@ def create_app(settings: Settings, *, mongo_listeners: Sequence[CommandListener]
                 await worker
             await client.close()
 
-    view = GraphQLView(schema, graphql_ide="graphiql" if not settings.is_production else None)
+    view = GraphQLView(build_schema(settings), graphql_ide="graphiql" if settings.graphiql_enabled else None)
     return Starlette(
         routes=[
             Route("/graphql", view, methods=["GET", "POST"]),
@@ -119,6 +125,7 @@ def create_app(settings: Settings, *, mongo_listeners: Sequence[CommandListener]
         ],
         middleware=[
             Middleware(RequestLogMiddleware),
+            Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
             Middleware(ApiKeyMiddleware, authenticator=_authenticator),
         ],
         lifespan=lifespan,

@@ -6,7 +6,7 @@ from typing import Any
 
 import strawberry
 from strawberry import relay
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import DisableIntrospection, ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import Info
@@ -25,9 +25,12 @@ from app.contacts.mutations import ContactMutations
 from app.contacts.queries import ContactQueries
 from app.contacts.subscriptions import ContactSubscriptions
 from app.contacts.types import Contact
+from app.errors import MaskUnexpectedErrors
 from app.jobs.resolvers import JobMutations, JobQueries, JobSubscriptions
 from app.jobs.types import ActivityReport, Job
+from app.limits import graphql_limits
 from app.scalars import SCALAR_MAP
+from app.settings import Settings
 
 # The scope a key needs to fetch each Node type through node(id:).
 NODE_SCOPES = {
@@ -63,15 +66,29 @@ Mutation = merge_types(
 
 Subscription = merge_types("Subscription", (ActivitySubscriptions, ContactSubscriptions, JobSubscriptions))
 
-schema = strawberry.Schema(
-    query=Query,
-    mutation=Mutation,
-    subscription=Subscription,
-    types=[Contact, Activity, Order, Job, ActivityReport],
-    config=StrawberryConfig(scalar_map=SCALAR_MAP),
-    # Factories: a fresh extension per request; the LRU caches themselves are shared.
-    extensions=[lambda: ParserCache(maxsize=1024), lambda: ValidationCache(maxsize=1024)],
-)
+
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    """The schema with the extensions ``settings`` asks for (its SDL never depends on them)."""
+    production = settings is not None and settings.is_production
+    extensions: list[Any] = [lambda: ParserCache(maxsize=1024), lambda: ValidationCache(maxsize=1024)]
+    if settings is not None:
+        extensions.extend(graphql_limits(settings))
+        if not settings.introspection_enabled:
+            extensions.append(DisableIntrospection)
+        if production:
+            extensions.append(MaskUnexpectedErrors)
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        types=[Contact, Activity, Order, Job, ActivityReport],
+        config=StrawberryConfig(scalar_map=SCALAR_MAP, disable_field_suggestions=production),
+        # Factories: a fresh extension per request; the parser and validation caches are shared.
+        extensions=extensions,
+    )
+
+
+schema = build_schema()
 
 
 def schema_sdl() -> str:

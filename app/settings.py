@@ -42,6 +42,28 @@ class Settings(BaseSettings):
         description="Run a job worker in the gateway process (off: only `contactgraph worker`s run jobs).",
     )
     job_lease_s: float = Field(default=30.0, alias="CONTACTGRAPH_JOB_LEASE_S")
+    max_query_depth: int = Field(default=12, alias="CONTACTGRAPH_MAX_QUERY_DEPTH")
+    max_aliases: int = Field(default=50, alias="CONTACTGRAPH_MAX_ALIASES")
+    max_tokens: int = Field(default=5000, alias="CONTACTGRAPH_MAX_TOKENS")
+    max_body_bytes: int = Field(default=1_048_576, alias="CONTACTGRAPH_MAX_BODY_BYTES")
+    introspection: bool | None = Field(
+        default=None,
+        alias="CONTACTGRAPH_INTROSPECTION",
+        description="Default: on in development, off in production.",
+    )
+    graphiql: bool | None = Field(
+        default=None,
+        alias="CONTACTGRAPH_GRAPHIQL",
+        description="Default: on in development, off in production.",
+    )
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return self.introspection if self.introspection is not None else not self.is_production
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return self.graphiql if self.graphiql is not None else not self.is_production
 
     @property
     def is_production(self) -> bool:

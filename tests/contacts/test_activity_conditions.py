@@ -118,7 +118,6 @@ async def test_it_is_one_aggregation_not_a_contact_list_in_python(
 
     names = [f"{name}:{cmd[name]}" for name, cmd in api.commands.commands]
     assert names == [
-        "find:apiKeys",
         "find:attributeDefinitions",
         "find:lists",
         "find:audiences",
