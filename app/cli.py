@@ -77,12 +77,29 @@ def _write_key(path: Path, key: str) -> None:
 
 def _graceful_server_class() -> type:
     import signal
+    from types import FrameType
 
     import uvicorn
 
     class GracefulServer(uvicorn.Server):
-        """uvicorn's server, except that a Ctrl-C or SIGTERM it has handled gracefully ends
-        serve() normally instead of being raised again (which logs a spurious traceback)."""
+        """uvicorn's server, with two changes. SIGTERM first drains: /readyz answers 503 (so
+        load balancers stop routing here) while requests are still served for
+        ``drain_s`` seconds; then uvicorn stops as usual, finishing what is in flight.
+        And a handled signal ends serve() normally instead of being raised again."""
+
+        drain_s: float = 0.0
+        _draining = False
+
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            if sig == signal.SIGTERM and self.drain_s > 0 and not self._draining:
+                self._draining = True
+                services = getattr(getattr(self.config.app, "state", None), "services", None)
+                if services is not None:
+                    services.shutting_down = True
+                loop = asyncio.get_running_loop()
+                loop.call_later(self.drain_s, super().handle_exit, sig, frame)
+                return
+            super().handle_exit(sig, frame)
 
         @contextlib.contextmanager
         def capture_signals(self) -> Iterator[None]:
@@ -128,7 +145,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             proxy_headers=False,
             timeout_graceful_shutdown=20,
         )
-        _GracefulServer(config).run()
+        server = _GracefulServer(config)
+        server.drain_s = settings.shutdown_drain_s
+        server.run()
     print("stopped", file=sys.stderr)
     return 0
 

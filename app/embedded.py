@@ -90,11 +90,12 @@ class EmbeddedMongo:
         *,
         test_commands: bool = False,
         startup_timeout_s: float = 30.0,
+        port: int | None = None,
     ) -> None:
         self.storage = storage
         self.test_commands = test_commands
         self.startup_timeout_s = startup_timeout_s
-        self.port = _free_port()
+        self.port = port or _free_port()
         self.process: subprocess.Popen[bytes] | None = None
         self._config_dir: tempfile.TemporaryDirectory[str] | None = None
         self._log_file: Path | None = None

@@ -42,6 +42,16 @@ class Settings(BaseSettings):
         description="Run a job worker in the gateway process (off: only `contactgraph worker`s run jobs).",
     )
     job_lease_s: float = Field(default=30.0, alias="CONTACTGRAPH_JOB_LEASE_S")
+    shutdown_drain_s: float = Field(
+        default=3.0,
+        alias="CONTACTGRAPH_SHUTDOWN_DRAIN_S",
+        description="On SIGTERM: report not-ready and keep serving this long before stopping.",
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        alias="CONTACTGRAPH_CORS_ORIGINS",
+        description="Browser origins allowed to call the API (JSON list); none by default.",
+    )
     max_query_depth: int = Field(default=12, alias="CONTACTGRAPH_MAX_QUERY_DEPTH")
     max_aliases: int = Field(default=50, alias="CONTACTGRAPH_MAX_ALIASES")
     max_tokens: int = Field(default=5000, alias="CONTACTGRAPH_MAX_TOKENS")
