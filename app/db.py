@@ -146,20 +146,25 @@ async def ensure_indexes(db: Database) -> None:
         await db[CONTACTS].create_indexes([secondary_key_index(k) for k in sorted(keys)])
 
 
+def object_id(value: Any) -> ObjectId | None:
+    """A hex id as an ObjectId, or None when it is not one."""
+    try:
+        return ObjectId(value)
+    except (InvalidId, TypeError):
+        return None
+
+
 async def find_by_ids(collection: Collection, account_id: str, ids: Sequence[Any]) -> list[Document]:
-    return await collection.find(scoped(account_id, {"_id": {"$in": list(ids)}})).to_list()
+    # A first batch larger than the most results there can be closes the cursor at once.
+    cursor = collection.find(scoped(account_id, {"_id": {"$in": list(ids)}})).batch_size(len(ids) + 1)
+    return await cursor.to_list()
 
 
 async def docs_by_node_ids(
     collection: Collection, account_id: str, node_ids: Sequence[str]
 ) -> list[Document | None]:
     """Documents for Relay node ids (hex ObjectIds), in order; None for unknown or malformed."""
-    ids: list[ObjectId | None] = []
-    for value in node_ids:
-        try:
-            ids.append(ObjectId(value))
-        except (InvalidId, TypeError):
-            ids.append(None)
+    ids = [object_id(value) for value in node_ids]
     found = await find_by_ids(collection, account_id, [i for i in ids if i is not None])
     by_id = {d["_id"]: d for d in found}
     return [by_id.get(i) if i is not None else None for i in ids]

@@ -8,7 +8,7 @@ from typing import Any
 import strawberry
 from strawberry.utils.str_converters import to_camel_case
 
-from app.scalars import DateTime
+from app.scalars import JSON, DateTime
 
 
 @strawberry.enum(description="Sort direction.")
@@ -30,6 +30,19 @@ class DateTimeFilter:
     gt: DateTime | None = None
     gte: DateTime | None = None
     between: DateTimeRange | None = None
+
+
+@strawberry.input(description="A comparison of one keyed value; give one or more operators.")
+class KeyedValueFilter:
+    key: str
+    eq: JSON | None = None
+    ne: JSON | None = None
+    in_: list[JSON] | None = strawberry.field(default=None, name="in")
+    gt: JSON | None = None
+    gte: JSON | None = None
+    lt: JSON | None = None
+    lte: JSON | None = None
+    exists: bool | None = None
 
 
 def plain(value: Any) -> Any:

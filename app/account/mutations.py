@@ -14,6 +14,7 @@ from app.inputs import plain
 from .attributes import create_attribute
 from .audiences import create_audience
 from .lists import create_list
+from .repository import get_account
 from .setup import set_identifier_keys
 from .types import (
     Account,
@@ -99,7 +100,5 @@ class AccountMutations:
             await set_identifier_keys(ctx.account_id, ctx.db, input.primary_key, list(input.secondary_keys))
         except DomainError as exc:
             return AccountIdentifierKeysSetPayload(user_errors=user_errors(exc))
-        from .repository import get_account
-
         doc = await get_account(ctx.account_id, ctx.db)
         return AccountIdentifierKeysSetPayload(account=Account.from_doc(doc) if doc else None)

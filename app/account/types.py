@@ -13,7 +13,7 @@ from app.db import Document
 from app.scalars import JSON
 
 from . import repository
-from .attributes import AttributeDefinition, AttributeType
+from .attributes import AttributeDefinition, AttributeType, Validators
 
 
 @strawberry.enum(name="AttributeType", description="The type of an attribute's values.")
@@ -156,8 +156,6 @@ class AccountAttributeCreateInput:
     validators: AttributeValidatorsInput | None = None
 
     def to_model(self) -> AttributeDefinition:
-        from .attributes import Validators
-
         v = self.validators or AttributeValidatorsInput()
         return AttributeDefinition(
             key=self.key,

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from bson import ObjectId
+from pymongo.errors import BulkWriteError
 
 from app.db import (
     ACTIVITIES,
@@ -52,8 +53,6 @@ async def insert_one(account_id: str, db: Database, doc: Document, session: Any 
 async def insert_events(account_id: str, db: Database, docs: Sequence[Document]) -> set[int]:
     """Insert all ``docs`` (unordered); the indexes of those refused as duplicates of an
     idempotencyKey already stored. Any other write error is raised."""
-    from pymongo.errors import BulkWriteError
-
     if not docs:
         return set()
     try:
@@ -99,8 +98,6 @@ async def recorded_property_types(
 
 async def record_property_types(account_id: str, db: Database, types: dict[tuple[str, str], str]) -> None:
     """Insert first-seen types; a pair another writer recorded meanwhile keeps its type."""
-    from pymongo.errors import BulkWriteError
-
     if not types:
         return
     docs = [

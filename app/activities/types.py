@@ -11,7 +11,7 @@ from strawberry.types import Info
 
 from app.connection import Connection
 from app.db import Document
-from app.inputs import DateTimeFilter
+from app.inputs import DateTimeFilter, KeyedValueFilter
 from app.scalars import JSON, DateTime
 
 from . import repository
@@ -41,16 +41,8 @@ class ActivitySort(Enum):
     description="A condition on one event property. Values of another type than the first one "
     "recorded for the property (account.eventProperties) are not searchable and never match."
 )
-class PropertyFilter:
-    key: str
-    eq: JSON | None = None
-    ne: JSON | None = None
-    in_: list[JSON] | None = strawberry.field(default=None, name="in")
-    gt: JSON | None = None
-    gte: JSON | None = None
-    lt: JSON | None = None
-    lte: JSON | None = None
-    exists: bool | None = None
+class PropertyFilter(KeyedValueFilter):
+    pass
 
 
 @strawberry.input(description="Which activities to return; all given conditions must hold.")

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from bson import ObjectId
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
 
 from app.db import ORDERS, Database, Document, docs_by_node_ids, page_per_parent, scoped
 from app.pagination import PerParentQuery
@@ -31,9 +33,6 @@ async def delete_for_contact(account_id: str, db: Database, cid: ObjectId, sessi
 async def upsert_for_contact(account_id: str, db: Database, doc: Document) -> tuple[Document, bool]:
     """Replace the order with ``doc``'s orderID if it belongs to the same contact, insert it
     if new. Returns the stored order (another contact's, untouched, if the id is theirs)."""
-    from pymongo import ReturnDocument
-    from pymongo.errors import DuplicateKeyError
-
     query = scoped(account_id, {"orderID": doc["orderID"], "cID": doc["cID"]})
     try:
         before = await db[ORDERS].find_one_and_update(

@@ -13,7 +13,14 @@ from app.errors import DomainError
 
 from . import repository
 from .refs import find_by_ref
-from .writes import ContactWrite, duplicate_error, mutate_contact, new_contact_document, with_write
+from .writes import (
+    ContactWrite,
+    duplicate_error,
+    identifier_refs,
+    mutate_contact,
+    new_contact_document,
+    with_write,
+)
 
 
 async def create_contact(
@@ -36,8 +43,6 @@ async def upsert_contact(
 ) -> tuple[Document, bool]:
     """Update the contact the write's identifiers name (primary key first), else create it.
     Returns the contact and whether it was created."""
-    from .writes import identifier_refs
-
     for _ in range(3):
         for ref in identifier_refs(write, config):
             try:

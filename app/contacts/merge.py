@@ -30,6 +30,7 @@ from typing import Any
 
 from bson import ObjectId
 from pymongo import AsyncMongoClient
+from pymongo.errors import DuplicateKeyError
 
 from app.account.config import AccountConfig
 from app.activities import repository as activities
@@ -213,8 +214,6 @@ async def merge_contacts(
             )
         await repository.add_alias(account_id, db, src, dst, session)
         outcome["result"] = _result(doc, src, events, placed, chosen)
-
-    from pymongo.errors import DuplicateKeyError
 
     try:
         async with client.start_session() as session:

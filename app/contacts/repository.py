@@ -8,12 +8,11 @@ from typing import Any
 from bson import ObjectId
 
 from app.db import CONTACT_ALIASES, CONTACTS, Database, Document, scoped, watch
+from app.db import find_by_ids as db_find_by_ids
 
 
 async def find_by_ids(account_id: str, db: Database, ids: Sequence[ObjectId]) -> list[Document]:
-    # A first batch larger than the most results there can be closes the cursor at once.
-    cursor = db[CONTACTS].find(scoped(account_id, {"_id": {"$in": list(ids)}})).batch_size(len(ids) + 1)
-    return await cursor.to_list()
+    return await db_find_by_ids(db[CONTACTS], account_id, ids)
 
 
 async def find_one_by(
@@ -110,18 +109,17 @@ async def aggregate_page(
     account_id: str,
     db: Database,
     query: Document,
-    stages: list[Document],
-    page_query: Document,
     sort: list[tuple[str, int]],
     limit: int,
+    *,
+    stages: list[Document],
 ) -> list[Document]:
     """find_page for filters that need aggregation stages (e.g. activity conditions)."""
-    pipeline = [{"$match": scoped(account_id, query)}, *stages, {"$match": page_query}, {"$sort": dict(sort)}]
-    pipeline.append({"$limit": limit})
+    pipeline = [{"$match": scoped(account_id, query)}, *stages, {"$sort": dict(sort)}, {"$limit": limit}]
     return await (await db[CONTACTS].aggregate(pipeline)).to_list()
 
 
-async def aggregate_count(account_id: str, db: Database, query: Document, stages: list[Document]) -> int:
+async def aggregate_count(account_id: str, db: Database, query: Document, *, stages: list[Document]) -> int:
     pipeline = [{"$match": scoped(account_id, query)}, *stages, {"$count": "n"}]
     result = await (await db[CONTACTS].aggregate(pipeline)).to_list()
     return int(result[0]["n"]) if result else 0

@@ -6,8 +6,6 @@ from enum import Enum
 from typing import Any
 
 import strawberry
-from bson import ObjectId
-from bson.errors import InvalidId
 from strawberry import relay
 from strawberry.types import Info
 
@@ -16,9 +14,9 @@ from app.activities.types import Activity, ActivityConnection, ActivitySort, Act
 from app.auth import ScopeName, requires
 from app.commerce.types import Cart, Order, OrderConnection
 from app.connection import Connection
-from app.db import Document
+from app.db import Document, object_id
 from app.errors import DomainError, ErrorCode, InputError
-from app.inputs import DateTimeFilter, SortDirection, plain
+from app.inputs import DateTimeFilter, KeyedValueFilter, SortDirection, plain
 from app.pagination import PerParentQuery, SortKey, decode_cursor, make_page, page_size
 from app.scalars import JSON, DateTime
 
@@ -201,12 +199,7 @@ class Contact(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info[Any, None], node_ids: list[str], required: bool = False
     ) -> list[Contact | None]:
-        ids: list[ObjectId | None] = []
-        for node_id in node_ids:
-            try:
-                ids.append(ObjectId(node_id))
-            except (InvalidId, TypeError):
-                ids.append(None)
+        ids = [object_id(node_id) for node_id in node_ids]
         docs = await info.context.loaders.contact_by_id.load_many([i for i in ids if i is not None])
         found = iter(docs)
         return [(_maybe(next(found)) if i is not None else None) for i in ids]
@@ -235,16 +228,8 @@ ContactConnection = Connection[Contact]
     description="A condition on one attribute; give one or more operators. For arrays, eq "
     "means 'contains'; for geo attributes use a sub-field key such as 'location.city'."
 )
-class AttributeFilter:
-    key: str
-    eq: JSON | None = None
-    ne: JSON | None = None
-    in_: list[JSON] | None = strawberry.field(default=None, name="in")
-    gt: JSON | None = None
-    gte: JSON | None = None
-    lt: JSON | None = None
-    lte: JSON | None = None
-    exists: bool | None = None
+class AttributeFilter(KeyedValueFilter):
+    pass
 
 
 @strawberry.input(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from app.account.attributes import AttributeType, resolve_path
@@ -167,8 +168,6 @@ def _write(plain: dict[str, Any], lists: list[str]) -> ContactWrite:
 
 async def _validate(account_id: str, db: Database, config: AccountConfig, write: ContactWrite) -> None:
     """Raise the problems the write would have, without storing anything."""
-    from datetime import UTC, datetime
-
     now = datetime.now(UTC)
     for ref in identifier_refs(write, config):
         try:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from bson import ObjectId
 
 from app.account.config import load_account_config
@@ -204,8 +205,6 @@ def _cell(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.1f}"
     if isinstance(value, dict | list):
-        import orjson
-
         return orjson.dumps(to_json_value(value)).decode()
     return str(value)
 

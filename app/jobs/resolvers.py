@@ -15,6 +15,7 @@ from strawberry.types import Info
 from app.auth import ScopeName, requires
 from app.connection import Connection
 from app.contacts.inputs import ContactInput
+from app.db import object_id
 from app.errors import DomainError, ErrorCode, InputError, UserError, user_errors
 from app.inputs import plain
 from app.pagination import SortKey, fetch_page
@@ -36,7 +37,7 @@ def _own_id(global_id: relay.GlobalID, type_name: str, argument: str = "id") -> 
         raise InputError(
             ErrorCode.VALIDATION_ERROR, f"'{argument}' is not the id of a {type_name}", (argument,)
         )
-    return ObjectId(global_id.node_id) if ObjectId.is_valid(global_id.node_id) else None
+    return object_id(global_id.node_id)
 
 
 @strawberry.input

@@ -5,13 +5,13 @@
 from __future__ import annotations
 
 from bson import ObjectId
-from bson.errors import InvalidId
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from app.auth import ANONYMOUS, Principal, ScopeName
 from app.context import Services
+from app.db import object_id
 
 from . import repository
 from .reports import get_report
@@ -24,13 +24,6 @@ def _principal(request: Request) -> Principal:
 
 def _error(status: int, message: str, code: str) -> Response:
     return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status_code=status)
-
-
-def _object_id(value: str) -> ObjectId | None:
-    try:
-        return ObjectId(value)
-    except (InvalidId, TypeError):
-        return None
 
 
 async def _stream(request: Request, file_id: ObjectId | None, filename: str) -> Response:
@@ -51,7 +44,7 @@ async def job_download(request: Request) -> Response:
     if not principal.allows(ScopeName.CONTACTS_READ):
         return _error(403, "This download requires the 'contacts:read' scope", "FORBIDDEN")
     services: Services = request.app.state.services
-    job_id = _object_id(request.path_params["job_id"])
+    job_id = object_id(request.path_params["job_id"])
     job = await repository.get(principal.account_id, services.db, job_id) if job_id else None
     result = (job or {}).get("result") or {}
     return await _stream(request, result.get("fileId"), str(result.get("filename", "result")))
@@ -62,7 +55,7 @@ async def report_download(request: Request) -> Response:
     if not principal.allows(ScopeName.REPORTS):
         return _error(403, "This download requires the 'reports' scope", "FORBIDDEN")
     services: Services = request.app.state.services
-    report_id = _object_id(request.path_params["report_id"])
+    report_id = object_id(request.path_params["report_id"])
     which = request.path_params["which"]
     report = await get_report(principal.account_id, services.db, report_id) if report_id else None
     file_id = ((report or {}).get("files") or {}).get(which)
