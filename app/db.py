@@ -8,6 +8,7 @@ account (see ``scoped``).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from bson import ObjectId
@@ -39,6 +40,19 @@ JOBS = "jobs"
 ACTIVITY_REPORTS = "activityReports"
 
 
+@dataclass
+class TimeLimits:
+    """The ``maxTimeMS`` every read carries, so that no query runs unbounded on the server:
+    ``request`` for what a GraphQL request or download runs, ``job`` for a job's bulk scans.
+    Set from the settings by ``connect``; one process serves one configuration."""
+
+    request: int = 15_000
+    job: int = 600_000
+
+
+MAX_TIME = TimeLimits()
+
+
 def scoped(account_id: str, query: Mapping[str, Any] | None = None) -> Document:
     """A filter that can only ever match the given account's documents."""
     if not account_id:
@@ -51,6 +65,8 @@ def scoped(account_id: str, query: Mapping[str, Any] | None = None) -> Document:
 def connect(settings: Settings, listeners: Sequence[CommandListener] = ()) -> AsyncMongoClient[Document]:
     if not settings.mongodb_uri:
         raise RuntimeError("MONGODB_URI is not set and no embedded database was started")
+    MAX_TIME.request = settings.max_time_ms
+    MAX_TIME.job = settings.job_max_time_ms
     return AsyncMongoClient(
         settings.mongodb_uri,
         tz_aware=True,
@@ -138,7 +154,9 @@ async def ensure_indexes(db: Database) -> None:
     for name, models in INDEXES.items():
         await db[name].create_indexes(models)
     keys: set[str] = set()
-    async for account in db[ACCOUNTS].find({}, {"secondaryKeys": 1, "primaryKey": 1}):
+    async for account in db[ACCOUNTS].find(
+        {}, {"secondaryKeys": 1, "primaryKey": 1}, max_time_ms=MAX_TIME.request
+    ):
         keys.update(account.get("secondaryKeys", []))
         if account.get("primaryKey", "email") != "email":
             keys.add(account["primaryKey"])
@@ -156,7 +174,9 @@ def object_id(value: Any) -> ObjectId | None:
 
 async def find_by_ids(collection: Collection, account_id: str, ids: Sequence[Any]) -> list[Document]:
     # A first batch larger than the most results there can be closes the cursor at once.
-    cursor = collection.find(scoped(account_id, {"_id": {"$in": list(ids)}})).batch_size(len(ids) + 1)
+    cursor = collection.find(
+        scoped(account_id, {"_id": {"$in": list(ids)}}), max_time_ms=MAX_TIME.request
+    ).batch_size(len(ids) + 1)
     return await cursor.to_list()
 
 
@@ -201,7 +221,7 @@ async def top_n_per_parent(
         }
     )
     result: dict[Any, tuple[list[Document], int]] = {}
-    async for group in await collection.aggregate(pipeline):
+    async for group in await collection.aggregate(pipeline, maxTimeMS=MAX_TIME.request):
         items = group["items"] if limit > 0 else []
         if seek is not None:
             items = [d for d in items if d.pop("__page") == 1]

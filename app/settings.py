@@ -33,7 +33,12 @@ class Settings(BaseSettings):
     max_time_ms: int = Field(
         default=15000,
         alias="CONTACTGRAPH_DB_MAX_TIME_MS",
-        description="Upper bound on the server time of any single database command.",
+        description="maxTimeMS of every read a request runs (server time of one command).",
+    )
+    job_max_time_ms: int = Field(
+        default=600_000,
+        alias="CONTACTGRAPH_JOB_MAX_TIME_MS",
+        description="maxTimeMS of a job's bulk reads (report and export scans).",
     )
     readiness_timeout_s: float = Field(default=2.0, alias="CONTACTGRAPH_READINESS_TIMEOUT_S")
     run_jobs: bool = Field(

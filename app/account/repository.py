@@ -20,6 +20,7 @@ from app.db import (
     CONTACTS,
     EVENT_PROPERTIES,
     LISTS,
+    MAX_TIME,
     Database,
     Document,
     scoped,
@@ -30,7 +31,7 @@ _NO_ID = {"_id": 0}
 
 
 async def get_account(account_id: str, db: Database) -> Document | None:
-    return await db[ACCOUNTS].find_one(scoped(account_id, {"_id": account_id}))
+    return await db[ACCOUNTS].find_one(scoped(account_id, {"_id": account_id}), max_time_ms=MAX_TIME.request)
 
 
 async def insert_account(account_id: str, db: Database, doc: Document) -> bool:
@@ -60,7 +61,7 @@ async def set_identifier_keys(
 
 async def find_api_key(db: Database, key_hash: str) -> Document | None:
     """Unscoped by design: the key is what tells us the account."""
-    return await db[API_KEYS].find_one({"_id": key_hash, "revokedAt": None})
+    return await db[API_KEYS].find_one({"_id": key_hash, "revokedAt": None}, max_time_ms=MAX_TIME.request)
 
 
 async def insert_api_key(account_id: str, db: Database, doc: Document) -> None:
@@ -68,7 +69,12 @@ async def insert_api_key(account_id: str, db: Database, doc: Document) -> None:
 
 
 async def list_api_keys(account_id: str, db: Database) -> list[Document]:
-    return await db[API_KEYS].find(scoped(account_id)).sort("createdAt", 1).to_list()
+    return (
+        await db[API_KEYS]
+        .find(scoped(account_id), max_time_ms=MAX_TIME.request)
+        .sort("createdAt", 1)
+        .to_list()
+    )
 
 
 async def revoke_api_key(account_id: str, db: Database, key_id_prefix: str, at: datetime) -> int:
@@ -87,7 +93,12 @@ async def touch_api_key(account_id: str, db: Database, key_hash: str, at: dateti
 
 
 async def list_attribute_definitions(account_id: str, db: Database) -> list[Document]:
-    return await db[ATTRIBUTE_DEFINITIONS].find(scoped(account_id), _NO_ID).sort("key", 1).to_list()
+    return (
+        await db[ATTRIBUTE_DEFINITIONS]
+        .find(scoped(account_id), _NO_ID, max_time_ms=MAX_TIME.request)
+        .sort("key", 1)
+        .to_list()
+    )
 
 
 async def insert_attribute_definition(account_id: str, db: Database, doc: Document) -> bool:
@@ -95,7 +106,12 @@ async def insert_attribute_definition(account_id: str, db: Database, doc: Docume
 
 
 async def list_lists(account_id: str, db: Database) -> list[Document]:
-    return await db[LISTS].find(scoped(account_id), _NO_ID).sort("key", 1).to_list()
+    return (
+        await db[LISTS]
+        .find(scoped(account_id), _NO_ID, max_time_ms=MAX_TIME.request)
+        .sort("key", 1)
+        .to_list()
+    )
 
 
 async def insert_list(account_id: str, db: Database, doc: Document) -> bool:
@@ -103,11 +119,18 @@ async def insert_list(account_id: str, db: Database, doc: Document) -> bool:
 
 
 async def list_audiences(account_id: str, db: Database) -> list[Document]:
-    return await db[AUDIENCES].find(scoped(account_id), _NO_ID).sort("key", 1).to_list()
+    return (
+        await db[AUDIENCES]
+        .find(scoped(account_id), _NO_ID, max_time_ms=MAX_TIME.request)
+        .sort("key", 1)
+        .to_list()
+    )
 
 
 async def get_audience(account_id: str, db: Database, key: str) -> Document | None:
-    return await db[AUDIENCES].find_one(scoped(account_id, {"key": key}), _NO_ID)
+    return await db[AUDIENCES].find_one(
+        scoped(account_id, {"key": key}), _NO_ID, max_time_ms=MAX_TIME.request
+    )
 
 
 async def insert_audience(account_id: str, db: Database, doc: Document) -> bool:
@@ -115,14 +138,16 @@ async def insert_audience(account_id: str, db: Database, doc: Document) -> bool:
 
 
 async def list_event_properties(account_id: str, db: Database) -> list[Document]:
-    cursor = db[EVENT_PROPERTIES].find(scoped(account_id), _NO_ID)
+    cursor = db[EVENT_PROPERTIES].find(scoped(account_id), _NO_ID, max_time_ms=MAX_TIME.request)
     return await cursor.sort([("action", 1), ("key", 1)]).to_list()
 
 
 async def key_in_use(account_id: str, db: Database, key: str) -> str | None:
     """Attributes and lists share one namespace of keys; which one holds ``key``, if any."""
     for collection, kind in ((ATTRIBUTE_DEFINITIONS, "attribute"), (LISTS, "list")):
-        if await db[collection].find_one(scoped(account_id, {"key": key}), {"_id": 1}):
+        if await db[collection].find_one(
+            scoped(account_id, {"key": key}), {"_id": 1}, max_time_ms=MAX_TIME.request
+        ):
             return kind
     return None
 

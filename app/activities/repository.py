@@ -11,6 +11,7 @@ from pymongo.errors import BulkWriteError
 from app.db import (
     ACTIVITIES,
     EVENT_PROPERTIES,
+    MAX_TIME,
     MESSAGES,
     Database,
     Document,
@@ -42,7 +43,10 @@ async def delete_for_contact(account_id: str, db: Database, cid: ObjectId, sessi
 
 async def contact_has_mcid(account_id: str, db: Database, cid: ObjectId, mc_id: str) -> bool:
     return (
-        await db[ACTIVITIES].find_one(scoped(account_id, {"cID": cid, "mcID": mc_id}), {"_id": 1}) is not None
+        await db[ACTIVITIES].find_one(
+            scoped(account_id, {"cID": cid, "mcID": mc_id}), {"_id": 1}, max_time_ms=MAX_TIME.request
+        )
+        is not None
     )
 
 
@@ -66,18 +70,28 @@ async def insert_events(account_id: str, db: Database, docs: Sequence[Document])
 
 
 async def find_by_idempotency_keys(account_id: str, db: Database, keys: Sequence[str]) -> list[Document]:
-    return await db[ACTIVITIES].find(scoped(account_id, {"idempotencyKey": {"$in": list(keys)}})).to_list()
+    return (
+        await db[ACTIVITIES]
+        .find(scoped(account_id, {"idempotencyKey": {"$in": list(keys)}}), max_time_ms=MAX_TIME.request)
+        .to_list()
+    )
 
 
 async def find_page(
     account_id: str, db: Database, query: Document, sort: list[tuple[str, int]], limit: int
 ) -> list[Document]:
-    cursor = db[ACTIVITIES].find(scoped(account_id, query)).sort(sort).limit(limit).batch_size(limit)
+    cursor = (
+        db[ACTIVITIES]
+        .find(scoped(account_id, query), max_time_ms=MAX_TIME.request)
+        .sort(sort)
+        .limit(limit)
+        .batch_size(limit)
+    )
     return await cursor.to_list()
 
 
 async def count(account_id: str, db: Database, query: Document) -> int:
-    return await db[ACTIVITIES].count_documents(scoped(account_id, query))
+    return await db[ACTIVITIES].count_documents(scoped(account_id, query), maxTimeMS=MAX_TIME.request)
 
 
 async def recorded_property_types(
@@ -91,6 +105,7 @@ async def recorded_property_types(
     cursor = db[EVENT_PROPERTIES].find(
         scoped(account_id, {"action": {"$in": actions}, "key": {"$in": keys}}),
         {"action": 1, "key": 1, "type": 1},
+        max_time_ms=MAX_TIME.request,
     )
     wanted = set(pairs)
     return {(d["action"], d["key"]): d["type"] async for d in cursor if (d["action"], d["key"]) in wanted}
@@ -112,7 +127,11 @@ async def record_property_types(account_id: str, db: Database, types: dict[tuple
 
 
 async def find_messages(account_id: str, db: Database, ids: Sequence[Any]) -> list[Document]:
-    return await db[MESSAGES].find(scoped(account_id, {"_id": {"$in": list(ids)}})).to_list()
+    return (
+        await db[MESSAGES]
+        .find(scoped(account_id, {"_id": {"$in": list(ids)}}), max_time_ms=MAX_TIME.request)
+        .to_list()
+    )
 
 
 async def watch_inserted(account_id: str, db: Database, query: Document) -> AsyncIterator[Document]:
@@ -135,7 +154,9 @@ async def stream_for_contacts(
     account_id: str, db: Database, cids: Sequence[ObjectId], query: Document | None = None
 ) -> AsyncIterator[Document]:
     """Every activity of these contacts, oldest first, read in batches (never all at once)."""
-    cursor = db[ACTIVITIES].find(scoped(account_id, {**(query or {}), "cID": {"$in": list(cids)}}))
+    cursor = db[ACTIVITIES].find(
+        scoped(account_id, {**(query or {}), "cID": {"$in": list(cids)}}), max_time_ms=MAX_TIME.request
+    )
     async for doc in cursor.sort([("cID", 1), ("ats", 1), ("_id", 1)]).batch_size(1000):
         yield doc
 
@@ -193,13 +214,19 @@ async def message_stats_by_contact(
         {"$group": per_contact},
         {"$sort": {"_id": 1}},
     ]
-    async for doc in await db[ACTIVITIES].aggregate(pipeline, batchSize=1000, allowDiskUse=True):
+    async for doc in await db[ACTIVITIES].aggregate(
+        pipeline, batchSize=1000, allowDiskUse=True, maxTimeMS=MAX_TIME.job
+    ):
         yield doc
 
 
 async def stream_by_contact(account_id: str, db: Database, query: Document) -> AsyncIterator[Document]:
     """Activities matching ``query`` in (cID, ats, _id) order, read in batches."""
-    cursor = db[ACTIVITIES].find(scoped(account_id, query)).sort([("cID", 1), ("ats", 1), ("_id", 1)])
+    cursor = (
+        db[ACTIVITIES]
+        .find(scoped(account_id, query), max_time_ms=MAX_TIME.job)
+        .sort([("cID", 1), ("ats", 1), ("_id", 1)])
+    )
     async for doc in cursor.batch_size(1000):
         yield doc
 

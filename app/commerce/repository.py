@@ -9,7 +9,7 @@ from bson import ObjectId
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from app.db import ORDERS, Database, Document, docs_by_node_ids, page_per_parent, scoped
+from app.db import MAX_TIME, ORDERS, Database, Document, docs_by_node_ids, page_per_parent, scoped
 from app.pagination import PerParentQuery
 
 
@@ -40,12 +40,15 @@ async def upsert_for_contact(account_id: str, db: Database, doc: Document) -> tu
             {"$set": scoped(account_id, doc), "$setOnInsert": {"createdAt": doc["lastModified"]}},
             upsert=True,
             return_document=ReturnDocument.BEFORE,
+            maxTimeMS=MAX_TIME.request,
         )
     except DuplicateKeyError:  # the orderID exists for another contact
-        other = await db[ORDERS].find_one(scoped(account_id, {"orderID": doc["orderID"]}))
+        other = await db[ORDERS].find_one(
+            scoped(account_id, {"orderID": doc["orderID"]}), max_time_ms=MAX_TIME.request
+        )
         assert other is not None
         return other, False
-    stored = await db[ORDERS].find_one(query)
+    stored = await db[ORDERS].find_one(query, max_time_ms=MAX_TIME.request)
     assert stored is not None
     return stored, before is None
 
@@ -53,12 +56,18 @@ async def upsert_for_contact(account_id: str, db: Database, doc: Document) -> tu
 async def find_page(
     account_id: str, db: Database, query: Document, sort: list[tuple[str, int]], limit: int
 ) -> list[Document]:
-    cursor = db[ORDERS].find(scoped(account_id, query)).sort(sort).limit(limit).batch_size(limit)
+    cursor = (
+        db[ORDERS]
+        .find(scoped(account_id, query), max_time_ms=MAX_TIME.request)
+        .sort(sort)
+        .limit(limit)
+        .batch_size(limit)
+    )
     return await cursor.to_list()
 
 
 async def count(account_id: str, db: Database, query: Document) -> int:
-    return await db[ORDERS].count_documents(scoped(account_id, query))
+    return await db[ORDERS].count_documents(scoped(account_id, query), maxTimeMS=MAX_TIME.request)
 
 
 async def move_to_contact(
@@ -71,7 +80,12 @@ async def move_to_contact(
 
 
 async def find_for_contact(account_id: str, db: Database, cid: ObjectId) -> list[Document]:
-    return await db[ORDERS].find(scoped(account_id, {"cID": cid})).sort("purchaseDate", 1).to_list()
+    return (
+        await db[ORDERS]
+        .find(scoped(account_id, {"cID": cid}), max_time_ms=MAX_TIME.request)
+        .sort("purchaseDate", 1)
+        .to_list()
+    )
 
 
 async def find_by_node_ids(account_id: str, db: Database, node_ids: Sequence[str]) -> list[Document | None]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from bson import ObjectId
 
-from app.db import CONTACT_ALIASES, CONTACTS, Database, Document, scoped, watch
+from app.db import CONTACT_ALIASES, CONTACTS, MAX_TIME, Database, Document, scoped, watch
 from app.db import find_by_ids as db_find_by_ids
 
 
@@ -18,13 +18,15 @@ async def find_by_ids(account_id: str, db: Database, ids: Sequence[ObjectId]) ->
 async def find_one_by(
     account_id: str, db: Database, path: str, value: Any, session: Any = None
 ) -> Document | None:
-    return await db[CONTACTS].find_one(scoped(account_id, {path: value}), session=session)
+    return await db[CONTACTS].find_one(
+        scoped(account_id, {path: value}), session=session, max_time_ms=MAX_TIME.request
+    )
 
 
 async def find_survivor(account_id: str, db: Database, cid: ObjectId, session: Any = None) -> ObjectId | None:
     """The contact a merged-away cID now lives on, if it was merged."""
     alias = await db[CONTACT_ALIASES].find_one(
-        scoped(account_id, {"cID": cid}), {"survivor": 1}, session=session
+        scoped(account_id, {"cID": cid}), {"survivor": 1}, session=session, max_time_ms=MAX_TIME.request
     )
     return alias["survivor"] if alias else None
 
@@ -47,12 +49,18 @@ async def find_page(
     sort: list[tuple[str, int]],
     limit: int,
 ) -> list[Document]:
-    cursor = db[CONTACTS].find(scoped(account_id, query)).sort(sort).limit(limit).batch_size(limit)
+    cursor = (
+        db[CONTACTS]
+        .find(scoped(account_id, query), max_time_ms=MAX_TIME.request)
+        .sort(sort)
+        .limit(limit)
+        .batch_size(limit)
+    )
     return await cursor.to_list()
 
 
 async def count(account_id: str, db: Database, query: Document) -> int:
-    return await db[CONTACTS].count_documents(scoped(account_id, query))
+    return await db[CONTACTS].count_documents(scoped(account_id, query), maxTimeMS=MAX_TIME.request)
 
 
 async def insert_many(account_id: str, db: Database, docs: Sequence[Document]) -> list[ObjectId]:
@@ -88,7 +96,9 @@ async def delete_aliases_of(account_id: str, db: Database, survivor: ObjectId, s
 async def find_ids_by(account_id: str, db: Database, path: str, values: Sequence[Any]) -> dict[Any, ObjectId]:
     """value of ``path`` → cID, for the contacts holding any of ``values`` (one query)."""
     query = scoped(account_id, {path: {"$in": list(values)}})
-    cursor = db[CONTACTS].find(query, {path: 1}).batch_size(len(values) + 1)  # one round trip
+    cursor = (
+        db[CONTACTS].find(query, {path: 1}, max_time_ms=MAX_TIME.request).batch_size(len(values) + 1)
+    )  # one round trip
     found: dict[Any, ObjectId] = {}
     async for doc in cursor:
         value: Any = doc
@@ -100,7 +110,9 @@ async def find_ids_by(account_id: str, db: Database, path: str, values: Sequence
 
 async def find_survivors(account_id: str, db: Database, cids: Sequence[ObjectId]) -> dict[ObjectId, ObjectId]:
     cursor = db[CONTACT_ALIASES].find(
-        scoped(account_id, {"cID": {"$in": list(cids)}}), {"cID": 1, "survivor": 1}
+        scoped(account_id, {"cID": {"$in": list(cids)}}),
+        {"cID": 1, "survivor": 1},
+        max_time_ms=MAX_TIME.request,
     )
     return {d["cID"]: d["survivor"] async for d in cursor}
 
@@ -116,12 +128,12 @@ async def aggregate_page(
 ) -> list[Document]:
     """find_page for filters that need aggregation stages (e.g. activity conditions)."""
     pipeline = [{"$match": scoped(account_id, query)}, *stages, {"$sort": dict(sort)}, {"$limit": limit}]
-    return await (await db[CONTACTS].aggregate(pipeline)).to_list()
+    return await (await db[CONTACTS].aggregate(pipeline, maxTimeMS=MAX_TIME.request)).to_list()
 
 
 async def aggregate_count(account_id: str, db: Database, query: Document, *, stages: list[Document]) -> int:
     pipeline = [{"$match": scoped(account_id, query)}, *stages, {"$count": "n"}]
-    result = await (await db[CONTACTS].aggregate(pipeline)).to_list()
+    result = await (await db[CONTACTS].aggregate(pipeline, maxTimeMS=MAX_TIME.request)).to_list()
     return int(result[0]["n"]) if result else 0
 
 
@@ -143,5 +155,7 @@ async def stream_matching(
     pipeline = [{"$match": scoped(account_id, query)}, *stages, {"$sort": {"_id": 1}}]
     if projection:
         pipeline.append({"$project": projection})
-    async for doc in await db[CONTACTS].aggregate(pipeline, batchSize=1000, allowDiskUse=True):
+    async for doc in await db[CONTACTS].aggregate(
+        pipeline, batchSize=1000, allowDiskUse=True, maxTimeMS=MAX_TIME.job
+    ):
         yield doc

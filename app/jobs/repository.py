@@ -12,7 +12,7 @@ from bson import Binary, ObjectId
 from gridfs import AsyncGridFSBucket
 from pymongo import ReturnDocument
 
-from app.db import ACTIVITY_REPORTS, JOBS, Database, Document, docs_by_node_ids, scoped, watch
+from app.db import ACTIVITY_REPORTS, JOBS, MAX_TIME, Database, Document, docs_by_node_ids, scoped, watch
 
 RETENTION = timedelta(days=10)
 FILES_BUCKET = "downloads"
@@ -51,18 +51,24 @@ async def insert(
 
 
 async def get(account_id: str, db: Database, job_id: ObjectId) -> Document | None:
-    return await db[JOBS].find_one(scoped(account_id, {"_id": job_id}))
+    return await db[JOBS].find_one(scoped(account_id, {"_id": job_id}), max_time_ms=MAX_TIME.request)
 
 
 async def find_page(
     account_id: str, db: Database, query: Document, sort: list[tuple[str, int]], limit: int
 ) -> list[Document]:
-    cursor = db[JOBS].find(scoped(account_id, query)).sort(sort).limit(limit).batch_size(limit)
+    cursor = (
+        db[JOBS]
+        .find(scoped(account_id, query), max_time_ms=MAX_TIME.request)
+        .sort(sort)
+        .limit(limit)
+        .batch_size(limit)
+    )
     return await cursor.to_list()
 
 
 async def count(account_id: str, db: Database, query: Document) -> int:
-    return await db[JOBS].count_documents(scoped(account_id, query))
+    return await db[JOBS].count_documents(scoped(account_id, query), maxTimeMS=MAX_TIME.request)
 
 
 async def claim_next(db: Database, owner: str, lease: timedelta) -> Document | None:
@@ -80,7 +86,11 @@ async def claim_next(db: Database, owner: str, lease: timedelta) -> Document | N
         "$inc": {"attempts": 1},
     }
     return await db[JOBS].find_one_and_update(
-        query, update, sort=[("createdAt", 1)], return_document=ReturnDocument.AFTER
+        query,
+        update,
+        sort=[("createdAt", 1)],
+        return_document=ReturnDocument.AFTER,
+        maxTimeMS=MAX_TIME.request,
     )
 
 
@@ -94,6 +104,7 @@ async def heartbeat(
         scoped(account_id, {"_id": job_id, "leaseOwner": owner, "state": "PROCESSING"}),
         {"$set": {**fields, "leaseUntil": now + lease, "updatedAt": now}},
         return_document=ReturnDocument.AFTER,
+        maxTimeMS=MAX_TIME.request,
     )
 
 
@@ -191,13 +202,15 @@ class StoredFile:
 
 async def open_file(account_id: str, db: Database, file_id: ObjectId) -> StoredFile | None:
     """The file if it belongs to this account, its chunks read a few at a time."""
-    meta = await db[f"{FILES_BUCKET}.files"].find_one({"_id": file_id, "metadata.accountId": account_id})
+    meta = await db[f"{FILES_BUCKET}.files"].find_one(
+        {"_id": file_id, "metadata.accountId": account_id}, max_time_ms=MAX_TIME.request
+    )
     if meta is None:
         return None
 
     async def chunks() -> AsyncIterator[bytes]:
         cursor = db[f"{FILES_BUCKET}.chunks"].find(
-            {"files_id": file_id, "accountId": account_id}, {"data": 1}
+            {"files_id": file_id, "accountId": account_id}, {"data": 1}, max_time_ms=MAX_TIME.request
         )
         async for chunk in cursor.sort("n", 1).batch_size(4):
             yield bytes(chunk["data"])
@@ -209,7 +222,9 @@ async def open_file(account_id: str, db: Database, file_id: ObjectId) -> StoredF
 async def delete_files(account_id: str, db: Database, file_ids: Sequence[ObjectId]) -> None:
     files = db[f"{FILES_BUCKET}.files"]
     async for doc in files.find(
-        {"_id": {"$in": list(file_ids)}, "metadata.accountId": account_id}, {"_id": 1}
+        {"_id": {"$in": list(file_ids)}, "metadata.accountId": account_id},
+        {"_id": 1},
+        max_time_ms=MAX_TIME.request,
     ):
         await _bucket(db).delete(doc["_id"])
 
@@ -218,7 +233,10 @@ async def purge_expired_files(db: Database) -> int:
     """Maintenance across accounts: result files live as long as their job (10 days)."""
     files = db[f"{FILES_BUCKET}.files"]
     expired = [
-        d["_id"] async for d in files.find({"metadata.expireAt": {"$lt": datetime.now(UTC)}}, {"_id": 1})
+        d["_id"]
+        async for d in files.find(
+            {"metadata.expireAt": {"$lt": datetime.now(UTC)}}, {"_id": 1}, max_time_ms=MAX_TIME.request
+        )
     ]
     for file_id in expired:
         await _bucket(db).delete(file_id)
@@ -233,7 +251,9 @@ async def insert_report(account_id: str, db: Database, doc: Document) -> None:
 
 
 async def get_report(account_id: str, db: Database, report_id: ObjectId) -> Document | None:
-    return await db[ACTIVITY_REPORTS].find_one(scoped(account_id, {"_id": report_id}))
+    return await db[ACTIVITY_REPORTS].find_one(
+        scoped(account_id, {"_id": report_id}), max_time_ms=MAX_TIME.request
+    )
 
 
 async def update_report(account_id: str, db: Database, report_id: ObjectId, fields: Document) -> None:
@@ -247,12 +267,18 @@ async def delete_report(account_id: str, db: Database, report_id: ObjectId) -> N
 async def reports_page(
     account_id: str, db: Database, query: Document, sort: list[tuple[str, int]], limit: int
 ) -> list[Document]:
-    cursor = db[ACTIVITY_REPORTS].find(scoped(account_id, query)).sort(sort).limit(limit).batch_size(limit)
+    cursor = (
+        db[ACTIVITY_REPORTS]
+        .find(scoped(account_id, query), max_time_ms=MAX_TIME.request)
+        .sort(sort)
+        .limit(limit)
+        .batch_size(limit)
+    )
     return await cursor.to_list()
 
 
 async def reports_count(account_id: str, db: Database, query: Document) -> int:
-    return await db[ACTIVITY_REPORTS].count_documents(scoped(account_id, query))
+    return await db[ACTIVITY_REPORTS].count_documents(scoped(account_id, query), maxTimeMS=MAX_TIME.request)
 
 
 async def jobs_by_node_ids(account_id: str, db: Database, node_ids: Sequence[str]) -> list[Document | None]:
