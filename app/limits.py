@@ -1,24 +1,83 @@
 """Request limits, enforced before any resolver (and so before any database command):
-GraphQL depth, aliases (fragments included) and tokens are validation rules; the HTTP
-body size is capped by a middleware that never reads past the limit."""
+GraphQL depth, aliases (fragments included), tokens and root fields are validation rules,
+the cost budget and rate limit are ``app.cost``; the HTTP body size is capped by a
+middleware that never reads past the limit."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import orjson
+from graphql import (
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    ValidationContext,
+    ValidationRule,
+)
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter, SchemaExtension
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
 
+from app.cost import QueryCost, RateLimiter
 from app.settings import Settings
 
 
 def graphql_limits(settings: Settings) -> list[Callable[[], SchemaExtension]]:
+    """Extension factories; the rate limiter they share lives as long as the schema."""
+    limiter = RateLimiter(settings.rate_limit_capacity, settings.rate_limit_restore_rate)
+    root_fields = max_root_fields(settings.max_root_fields)
     return [
         lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
         lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+        lambda: AddValidationRules([root_fields]),
+        lambda: QueryCost(max_cost=settings.max_query_cost, limiter=limiter),
     ]
+
+
+def max_root_fields(limit: int) -> type[ValidationRule]:
+    """A validation rule: at most ``limit`` root fields per operation, fragments included."""
+
+    class MaxRootFields(ValidationRule):
+        def __init__(self, context: ValidationContext) -> None:
+            super().__init__(context)
+
+        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
+            count = self._count(node.selection_set, set())
+            if count > limit:
+                self.report_error(
+                    GraphQLError(
+                        f"'{node.name.value if node.name else 'anonymous'}' selects {count} root "
+                        f"fields; at most {limit} are allowed",
+                        node,
+                    )
+                )
+
+        def _count(self, selection_set: SelectionSetNode, seen: set[str]) -> int:
+            total = 0
+            for selection in selection_set.selections:
+                if isinstance(selection, FieldNode):
+                    total += 1
+                elif isinstance(selection, InlineFragmentNode):
+                    total += self._count(selection.selection_set, seen)
+                elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
+                    seen.add(selection.name.value)  # cycles are another rule's error
+                    fragment = self.context.get_fragment(selection.name.value)
+                    if fragment is not None:
+                        total += self._count(fragment.selection_set, seen)
+            return total
+
+    return MaxRootFields
 
 
 class BodyTooLarge(Exception):

@@ -60,6 +60,22 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(default=12, alias="CONTACTGRAPH_MAX_QUERY_DEPTH")
     max_aliases: int = Field(default=50, alias="CONTACTGRAPH_MAX_ALIASES")
     max_tokens: int = Field(default=5000, alias="CONTACTGRAPH_MAX_TOKENS")
+    max_root_fields: int = Field(default=20, alias="CONTACTGRAPH_MAX_ROOT_FIELDS")
+    max_query_cost: int = Field(
+        default=25_000,
+        alias="CONTACTGRAPH_MAX_QUERY_COST",
+        description="Largest requested cost (objects a response can hold) a single request may have.",
+    )
+    rate_limit_capacity: int = Field(
+        default=200_000,
+        alias="CONTACTGRAPH_RATE_LIMIT_CAPACITY",
+        description="Cost points an API key's bucket holds (per gateway process).",
+    )
+    rate_limit_restore_rate: int = Field(
+        default=50_000,
+        alias="CONTACTGRAPH_RATE_LIMIT_RESTORE_RATE",
+        description="Points per second a key's bucket refills; 0 turns rate limiting off.",
+    )
     max_body_bytes: int = Field(default=1_048_576, alias="CONTACTGRAPH_MAX_BODY_BYTES")
     introspection: bool | None = Field(
         default=None,

@@ -1,0 +1,277 @@
+"""Query cost and the per-key rate limit (a leaky bucket), Shopify-style.
+
+Cost model, in points:
+* every object in the response costs 1 (a connection, each edge, each node, pageInfo,
+  a cart, each item...); scalars and enums cost 0; introspection costs 0;
+* a root mutation field costs 10, plus 1 per element of its list arguments (so
+  ``eventsRecord`` of 1,000 events costs 1,010 before its payload).
+
+The *requested* cost is computed from the document before anything runs: a connection
+counts ``first`` (default 25) items, any other list of objects counts ``LIST_ESTIMATE``.
+A request over ``max_query_cost`` is refused, and so is one the caller's bucket cannot
+pay for; both before any database command. After execution the *actual* cost is the
+objects really returned, and the difference is refunded. Every result reports
+``extensions.cost {requestedQueryCost, actualQueryCost, throttleStatus {maximumAvailable,
+currentlyAvailable, restoreRate}}``. Subscriptions are not charged.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLField,
+    GraphQLInterfaceType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    ListValueNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    VariableNode,
+    get_named_type,
+    is_composite_type,
+    value_from_ast_untyped,
+)
+from graphql.execution import ExecutionResult as GraphQLExecutionResult
+from graphql.utilities import get_operation_ast
+from strawberry.extensions import SchemaExtension
+
+from app.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+
+LIST_ESTIMATE = 10
+MUTATION_COST = 10
+
+
+class LeakyBucket:
+    """``capacity`` points that drain by the cost of each request and refill at
+    ``restore_rate`` points per second."""
+
+    def __init__(self, capacity: float, restore_rate: float, clock: Callable[[], float]) -> None:
+        self.capacity = capacity
+        self.restore_rate = restore_rate
+        self._clock = clock
+        self._level = capacity
+        self._at = clock()
+
+    def available(self) -> float:
+        now = self._clock()
+        self._level = min(self.capacity, self._level + (now - self._at) * self.restore_rate)
+        self._at = now
+        return self._level
+
+    def take(self, points: float) -> bool:
+        if points > self.available():
+            return False
+        self._level -= points
+        return True
+
+    def give_back(self, points: float) -> None:
+        self._level = max(0.0, min(self.capacity, self.available() + points))
+
+
+class RateLimiter:
+    """One bucket per API key, in this process (each gateway replica limits on its own)."""
+
+    def __init__(
+        self,
+        capacity: float,
+        restore_rate: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        max_keys: int = 10_000,
+    ) -> None:
+        self.capacity = capacity
+        self.restore_rate = restore_rate
+        self.enabled = restore_rate > 0
+        self._clock = clock
+        self._max_keys = max_keys
+        self._buckets: OrderedDict[str, LeakyBucket] = OrderedDict()
+
+    def bucket(self, key: str) -> LeakyBucket:
+        found = self._buckets.get(key)
+        if found is None:
+            if len(self._buckets) >= self._max_keys:
+                self._buckets.popitem(last=False)  # the least recently used; it is full again by now
+            found = self._buckets[key] = LeakyBucket(self.capacity, self.restore_rate, self._clock)
+        else:
+            self._buckets.move_to_end(key)
+        return found
+
+
+@dataclass
+class _Walk:
+    schema: GraphQLSchema
+    fragments: dict[str, FragmentDefinitionNode]
+    variables: dict[str, Any]
+
+    def fields(self, selection_set: SelectionSetNode, parent: Any) -> Iterator[tuple[FieldNode, Any]]:
+        """(field node, its definition or None) of a selection set, fragments flattened."""
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                defined = None
+                if isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
+                    defined = parent.fields.get(selection.name.value)
+                yield selection, defined
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                inner = self.schema.get_type(condition.name.value) if condition else parent
+                yield from self.fields(selection.selection_set, inner)
+            elif isinstance(selection, FragmentSpreadNode):
+                fragment = self.fragments.get(selection.name.value)
+                if fragment is not None:
+                    inner = self.schema.get_type(fragment.type_condition.name.value)
+                    yield from self.fields(fragment.selection_set, inner)
+
+    def argument(self, node: FieldNode, name: str) -> Any:
+        for argument in node.arguments or ():
+            if argument.name.value == name:
+                if isinstance(argument.value, VariableNode):
+                    return self.variables.get(argument.value.name.value)
+                return value_from_ast_untyped(argument.value, self.variables)
+        return None
+
+    def requested(self, selection_set: SelectionSetNode | None, parent: Any, page: int) -> int:
+        """The most objects this selection can return; ``page`` sizes lists inside a connection."""
+        if selection_set is None:
+            return 0
+        total = 0
+        for node, defined in self.fields(selection_set, parent):
+            if defined is None or node.name.value.startswith("__"):
+                continue
+            named = get_named_type(defined.type)
+            if not is_composite_type(named):
+                continue
+            if "first" in defined.args:  # a connection: its lists hold `first` items
+                first = self.argument(node, "first")
+                size = first if isinstance(first, int) and 0 <= first <= MAX_PAGE_SIZE else DEFAULT_PAGE_SIZE
+                total += 1 + self.requested(node.selection_set, named, size)
+            elif _is_list(defined):
+                total += page * (1 + self.requested(node.selection_set, named, LIST_ESTIMATE))
+            else:
+                total += 1 + self.requested(node.selection_set, named, LIST_ESTIMATE)
+        return total
+
+    def mutation_cost(self, operation: OperationDefinitionNode, parent: Any) -> int:
+        total = 0
+        for node, _ in self.fields(operation.selection_set, parent):
+            if node.name.value.startswith("__"):
+                continue
+            total += MUTATION_COST
+            for argument in node.arguments or ():
+                value = (
+                    self.variables.get(argument.value.name.value)
+                    if isinstance(argument.value, VariableNode)
+                    else argument.value
+                )
+                if isinstance(value, ListValueNode):
+                    total += len(value.values)
+                elif isinstance(value, list):
+                    total += len(value)
+        return total
+
+    def actual(self, selection_sets: list[SelectionSetNode], parent: Any, value: dict[str, Any]) -> int:
+        """The objects ``value`` holds for these (merged) selections; JSON scalars are not objects."""
+        groups: dict[str, tuple[Any, list[SelectionSetNode]]] = {}
+        for selection_set in selection_sets:
+            for node, defined in self.fields(selection_set, parent):
+                if defined is None or node.name.value.startswith("__"):
+                    continue
+                named = get_named_type(defined.type)
+                if not is_composite_type(named):
+                    continue
+                _, nested = groups.setdefault((node.alias or node.name).value, (named, []))
+                if node.selection_set is not None:
+                    nested.append(node.selection_set)
+        return sum(self._objects(value.get(key), named, nested) for key, (named, nested) in groups.items())
+
+    def _objects(self, value: Any, named: Any, selection_sets: list[SelectionSetNode]) -> int:
+        if isinstance(value, list):
+            return sum(self._objects(item, named, selection_sets) for item in value)
+        if isinstance(value, dict):
+            return 1 + self.actual(selection_sets, named, value)
+        return 0
+
+
+def _is_list(field: GraphQLField) -> bool:
+    kind = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
+    return isinstance(kind, GraphQLList)
+
+
+class QueryCost(SchemaExtension):
+    """Refuses over-budget requests before they run and reports ``extensions.cost``."""
+
+    def __init__(self, *, max_cost: int, limiter: RateLimiter) -> None:
+        self.max_cost = max_cost
+        self.limiter = limiter
+        self.report: dict[str, Any] | None = None
+
+    def on_execute(self) -> Iterator[None]:
+        ctx = self.execution_context
+        document = ctx.graphql_document
+        operation = get_operation_ast(document, ctx.operation_name) if document else None
+        if operation is None or operation.operation == OperationType.SUBSCRIPTION:
+            yield
+            return
+        schema = ctx.schema._schema
+        root = schema.get_root_type(operation.operation)
+        walk = _Walk(
+            schema=schema,
+            fragments={d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+            if document
+            else {},
+            variables=ctx.variables or {},
+        )
+        base = walk.mutation_cost(operation, root) if operation.operation == OperationType.MUTATION else 0
+        requested = base + walk.requested(operation.selection_set, root, LIST_ESTIMATE)
+        principal = getattr(ctx.context, "principal", None)
+        bucket = self.limiter.bucket(principal.key_id if principal else "")
+        self.report = {"requestedQueryCost": requested, "actualQueryCost": None}
+        refusal = None
+        if requested > self.max_cost:
+            refusal = GraphQLError(
+                f"Query cost is {requested}, which exceeds the single query max cost limit ({self.max_cost})",
+                extensions={"code": "MAX_COST_EXCEEDED", "cost": requested, "maxCost": self.max_cost},
+            )
+        elif self.limiter.enabled and not bucket.take(requested):
+            wait = (requested - bucket.available()) / self.limiter.restore_rate
+            refusal = GraphQLError(
+                "Throttled",
+                extensions={"code": "THROTTLED", "retryAfterSeconds": round(max(wait, 0.0), 3)},
+            )
+        if refusal is not None:
+            ctx.result = GraphQLExecutionResult(data=None, errors=[refusal])
+            self.report["throttleStatus"] = self._status(bucket)
+            yield
+            return
+        yield
+        result = ctx.result
+        data = getattr(result, "data", None) or {}
+        actual = base + walk.actual([operation.selection_set], root, data)
+        if self.limiter.enabled:
+            bucket.give_back(requested - actual)
+        self.report["actualQueryCost"] = actual
+        self.report["throttleStatus"] = self._status(bucket)
+
+    def _status(self, bucket: LeakyBucket) -> dict[str, float]:
+        return {
+            "maximumAvailable": float(self.limiter.capacity),
+            "currentlyAvailable": round(float(bucket.available()), 1)
+            if self.limiter.enabled
+            else float(self.limiter.capacity),
+            "restoreRate": float(self.limiter.restore_rate),
+        }
+
+    def get_results(self) -> dict[str, Any]:
+        return {"cost": self.report} if self.report is not None else {}
