@@ -10,6 +10,8 @@ import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import orjson
+
 from app import logs
 from app.db import Database, connect, ensure_indexes
 from app.embedded import EmbeddedMongo, running_uri
@@ -271,6 +273,14 @@ def cmd_export_schema(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_safelist(args: argparse.Namespace, settings: Settings) -> int:
+    from app.persisted import build_manifest
+
+    manifest = build_manifest(Path(name).read_text() for name in args.documents)
+    sys.stdout.write(orjson.dumps(manifest, option=orjson.OPT_INDENT_2).decode() + "\n")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="contactgraph", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -326,6 +336,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = sub.add_parser("export-schema", help="print the GraphQL schema (SDL)")
     export.set_defaults(func=cmd_export_schema)
+
+    safelist = sub.add_parser(
+        "safelist",
+        help="print a persisted query manifest (for CONTACTGRAPH_SAFELIST_FILE) of .graphql documents",
+    )
+    safelist.add_argument("documents", nargs="+", help=".graphql files, one operation document each")
+    safelist.set_defaults(func=cmd_safelist)
     return parser
 
 

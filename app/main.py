@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
+from typing import Any
 
 import orjson
 from pymongo.monitoring import CommandListener
@@ -46,6 +47,10 @@ class GraphQLView(GraphQL[Context, None]):
             services=request.app.state.services,
             principal=request.scope.get("state", {}).get("principal", ANONYMOUS),
         )
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # A GET with only a persisted query's hash is a query, not a visit to GraphiQL.
+        return "extensions" not in request.query_params and super().should_render_graphql_ide(request)
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)

@@ -29,6 +29,7 @@ from app.errors import MaskUnexpectedErrors
 from app.jobs.resolvers import JobMutations, JobQueries, JobSubscriptions
 from app.jobs.types import ActivityReport, Job
 from app.limits import graphql_limits
+from app.persisted import PersistedQueries, PersistedQueryStore, load_manifest
 from app.scalars import SCALAR_MAP
 from app.settings import Settings
 
@@ -77,6 +78,9 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             extensions.append(DisableIntrospection)
         if production:
             extensions.append(MaskUnexpectedErrors)
+        safelist = load_manifest(settings.safelist_file) if settings.safelist_file else None
+        store = PersistedQueryStore(settings.persisted_queries, safelist)
+        extensions.append(lambda: PersistedQueries(store=store))  # last: see its docstring
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,

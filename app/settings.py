@@ -76,6 +76,16 @@ class Settings(BaseSettings):
         alias="CONTACTGRAPH_RATE_LIMIT_RESTORE_RATE",
         description="Points per second a key's bucket refills; 0 turns rate limiting off.",
     )
+    persisted_queries: Literal["apq", "safelist", "off"] = Field(
+        default="apq",
+        alias="CONTACTGRAPH_PERSISTED_QUERIES",
+        description="apq: automatic persisted queries; safelist: only the manifest's operations run.",
+    )
+    safelist_file: Path | None = Field(
+        default=None,
+        alias="CONTACTGRAPH_SAFELIST_FILE",
+        description="Apollo persisted query manifest for safelist mode (`contactgraph safelist` writes one).",
+    )
     max_body_bytes: int = Field(default=1_048_576, alias="CONTACTGRAPH_MAX_BODY_BYTES")
     introspection: bool | None = Field(
         default=None,
