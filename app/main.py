@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import orjson
+from cross_web import HTTPException
 from pymongo.monitoring import CommandListener
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -51,6 +52,12 @@ class GraphQLView(GraphQL[Context, None]):
     def should_render_graphql_ide(self, request: Any) -> bool:
         # A GET with only a persisted query's hash is a query, not a visit to GraphiQL.
         return "extensions" not in request.query_params and super().should_render_graphql_ide(request)
+
+    def decode_json(self, data: str | bytes) -> object:
+        decoded = orjson.loads(data)  # its JSONDecodeError is json's: strawberry answers 400
+        if not isinstance(decoded, dict | list):
+            raise HTTPException(400, "The request body must be a JSON object")
+        return decoded
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)

@@ -137,6 +137,14 @@ async def test_batches_and_mutations_over_get_are_refused(
     assert counter.names == []
 
 
+@pytest.mark.parametrize("body", [b'"{ account { id } }"', b"42", b"null", b"true", b"{", b"\xff"])
+async def test_a_body_that_is_not_a_json_object_is_a_400(
+    limited: tuple[httpx.AsyncClient, CommandCounter, str], body: bytes
+) -> None:
+    response = await attack(limited, None, content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+
+
 async def test_production_hides_introspection_suggestions_and_faults(
     api: Api, settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
