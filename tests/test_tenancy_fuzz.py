@@ -1,10 +1,11 @@
-"""Randomized tenancy: 1,000+ reads, writes, merges, job operations and downloads made with
+"""Randomized tenancy: 1,000+ reads, writes, merges, job operations, downloads and subscriptions made with
 account A's key on account B's identifiers. None succeeds, B's data never changes, and each
 answer is exactly what A gets for an identifier that does not exist at all."""
 
 from __future__ import annotations
 
 import random
+from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,7 +16,9 @@ from strawberry.relay import to_base64
 from app.activities import repository as activities
 from app.commerce import repository as orders
 from app.jobs import repository as jobs
+from app.settings import Settings
 from tests.conftest import Api, email_contact
+from tests.live import graphql_ws, live_server
 
 COLLECTIONS = [
     "contacts",
@@ -191,3 +194,74 @@ async def test_a_thousand_cross_account_operations_all_fail_like_not_found(
     assert await api.db["contacts"].find_one({"_id": world["mine"]}) == mine_before
     # and B's own key still sees everything
     assert (await api.ok("{ contacts { totalCount } }", key=world["key_b"]))["contacts"]["totalCount"] == 5
+
+
+SUBSCRIPTIONS = [
+    ("subscription($r: String) { activityRecorded(where: {contact: $r}) { cID action } }", "ref", "r"),
+    ("subscription($r: String!) { contactChanged(ref: $r) { operation cID } }", "ref", "r"),
+    ("subscription($i: ID!) { jobUpdated(id: $i) { id state percentDone } }", "job", "i"),
+]
+MINE = "subscription($r: String!) { contactChanged(ref: $r) { operation cID } }"
+TOUCH = 'mutation($r: String!, $n: JSON!) { contactUpdate(ref: $r, input: {attributes: [{key: "n", value: $n}]}) { userErrors { code } } }'
+
+
+async def test_cross_account_subscriptions_see_nothing_and_fail_like_not_found(
+    api: Api, settings: Settings, world: dict[str, Any]
+) -> None:
+    """96 subscriptions with A's key on B's identifiers (and as many on identifiers that
+    exist nowhere), open while B's contacts, activities and job all change: each pair gets
+    the same answer, and not one event of B's reaches A."""
+    rng = random.Random(777)
+    await api.db["attributeDefinitions"].insert_many(
+        [{"accountId": a, "key": "n", "name": "n", "type": "number"} for a in ("alpha", "beta")]
+    )
+    received: dict[str, list[dict[str, Any]]] = defaultdict(list)
+
+    async with (
+        live_server(settings) as base,
+        graphql_ws(base, payload={"Authorization": f"Bearer {world['key_a']}"}) as ws,
+    ):
+        assert (await ws.receive())["type"] == "connection_ack"
+        pairs = []
+        for n in range(48):
+            query, kind, variable = rng.choice(SUBSCRIPTIONS)
+            seed = rng.random()
+            for label, exists in (("real", True), ("ctrl", False)):
+                ids = identifiers(world, random.Random(seed), exists)
+                await ws.subscribe(f"{label}{n}", query, {variable: ids[kind]})
+            pairs.append(n)
+        await ws.subscribe("mine", MINE, {"r": str(world["mine"])})  # 98 and 99 of 100 per connection
+        await ws.subscribe("browse", SUBSCRIPTIONS[0][0], {"r": None})  # all of A's activities
+
+        async def until_mine(value: float) -> None:
+            """Touch A's own contact until its change arrives; collect everything on the way."""
+            for attempt in range(50):  # a new value each time: an unchanged write is no change
+                await api.ok(
+                    TOUCH, {"r": str(world["mine"]), "n": value * 1000 + attempt}, key=world["key_a"]
+                )
+                try:
+                    while True:
+                        message = await ws.receive(timeout=0.3)
+                        received[message["id"]].append(message)
+                        if message["id"] == "mine":
+                            return
+                except TimeoutError:
+                    continue
+            raise AssertionError("A's own subscription never delivered")
+
+        await until_mine(1)  # every stream is open by now
+        for i, cid in enumerate(world["cids"]):
+            await api.ok(TOUCH, {"r": str(cid), "n": i}, key=world["key_b"])
+            record = 'mutation($r: String!) { eventRecord(input: {contact: $r, action: "browse"}) { userErrors { code } } }'
+            await api.ok(record, {"r": str(cid)}, key=world["key_b"])
+        await api.db["jobs"].update_one({"_id": world["job"]}, {"$set": {"percentDone": 50}})
+        await until_mine(2)
+
+    assert len(received["mine"]) >= 2
+    assert received["browse"] == []  # B recorded five events meanwhile
+    for n in pairs:
+        real = [{k: v for k, v in m.items() if k != "id"} for m in received[f"real{n}"]]
+        control = [{k: v for k, v in m.items() if k != "id"} for m in received[f"ctrl{n}"]]
+        assert real == control, (n, real, control)
+        assert all(m["type"] != "next" or m["payload"]["data"] is None for m in real), real  # no event
+        assert real, n  # and an answer, the not-found error
