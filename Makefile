@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install run test lint typecheck pytest schema bench-report clean
+.PHONY: install run test lint typecheck pytest schema bench-report loadtest clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -46,6 +46,11 @@ schema: install
 ## Benchmarks (not part of make test): an activity report over 100,000 activities.
 bench-report: install
 	$(BIN)/python -m bench.reports
+
+## Load test (not part of make test): reads and event writes for 3 minutes, locust headless.
+loadtest: install
+	$(UV) sync --locked --all-extras --group load --python $(PYTHON)
+	$(BIN)/python -m bench.loadtest
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .mypy_cache .pytest_cache .ruff_cache
