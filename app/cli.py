@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -137,6 +138,23 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
                 file=sys.stderr,
             )
         print("Press Ctrl-C to stop.\n", file=sys.stderr)
+        if args.workers > 1 or args.reload:
+            # uvicorn's supervisors import the app in each worker process: they build it
+            # from the environment, which now names the database this process chose.
+            os.environ["MONGODB_URI"] = settings.mongodb_uri or ""
+            uvicorn.run(
+                "app.main:app_from_environment",
+                factory=True,
+                host=host,
+                port=port,
+                workers=args.workers,
+                reload=args.reload,
+                reload_dirs=[str(Path(__file__).parent)] if args.reload else None,
+                log_config=None,
+                timeout_graceful_shutdown=20,
+            )
+            print("stopped", file=sys.stderr)
+            return 0
         config = uvicorn.Config(
             create_app(settings),
             host=host,
@@ -291,6 +309,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="bind address (default CONTACTGRAPH_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default CONTACTGRAPH_PORT or 8000)")
     serve.add_argument("--seed-demo", action="store_true", help="seed the demo account on MONGODB_URI too")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="uvicorn worker processes (default 1; each runs its own job worker unless "
+        "CONTACTGRAPH_RUN_JOBS=false; the SIGTERM drain applies to a single worker only)",
+    )
+    serve.add_argument("--reload", action="store_true", help="restart when app/ changes (development)")
     serve.set_defaults(func=cmd_serve)
 
     seed = sub.add_parser("seed-demo", help="create a demo account with realistic, deterministic data")

@@ -161,3 +161,8 @@ def create_app(settings: Settings, *, mongo_listeners: Sequence[CommandListener]
         ],
         lifespan=lifespan,
     )
+
+
+def app_from_environment() -> Starlette:
+    """The app configured by the environment alone (uvicorn's --workers/--reload import it)."""
+    return create_app(Settings())

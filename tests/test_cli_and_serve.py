@@ -43,11 +43,11 @@ def embedded_env(tmp_path: Path) -> dict[str, str]:
 
 
 class Served:
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], *args: str) -> None:
         self.port = free_port()
         self.env = {**env, "CONTACTGRAPH_PORT": str(self.port)}
         self.process = subprocess.Popen(  # noqa: S603
-            [*CLI, "serve"],
+            [*CLI, "serve", *args],
             env=self.env,
             cwd=ROOT,
             stdout=subprocess.PIPE,
@@ -197,10 +197,35 @@ def test_every_command_has_help(embedded_env: dict[str, str]) -> None:
     for args in (
         ["--help"],
         ["serve", "--help"],
+        ["worker", "--help"],
         ["seed-demo", "--help"],
+        ["account", "create", "--help"],
         ["apikey", "create", "--help"],
+        ["apikey", "list", "--help"],
+        ["apikey", "revoke", "--help"],
         ["export-schema", "--help"],
+        ["safelist", "--help"],
     ):
         result = run_cli(*args, env=embedded_env)
         assert result.returncode == 0, args
         assert "usage: contactgraph" in result.stdout
+    serve = run_cli("serve", "--help", env=embedded_env).stdout
+    assert all(flag in serve for flag in ("--host", "--port", "--workers", "--reload"))
+
+
+def test_serve_with_two_workers(embedded_env: dict[str, str]) -> None:
+    server = Served(embedded_env, "--workers", "2")
+    try:
+        server.wait_ready()
+        key = demo_key(Path(embedded_env["CONTACTGRAPH_DATA_DIR"]))
+        answers = [gql(server.url, key, "{ contacts { totalCount } }") for _ in range(6)]
+        ps = ["ps", "--ppid", str(server.process.pid), "-o", "args="]
+        children = subprocess.run(ps, capture_output=True, text=True, check=True).stdout  # noqa: S603
+        server.stop()
+    finally:
+        if server.process.poll() is None:
+            server.process.kill()
+            server.process.wait()
+    assert [a["data"] for a in answers] == [{"contacts": {"totalCount": 500}}] * 6
+    assert children.count("multiprocessing.spawn") == 2, children  # two uvicorn workers
+    assert server.process.returncode == 0
