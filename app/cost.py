@@ -7,7 +7,8 @@ Cost model, in points:
   ``eventsRecord`` of 1,000 events costs 1,010 before its payload).
 
 The *requested* cost is computed from the document before anything runs: a connection
-counts ``first`` (default 25) items, any other list of objects counts ``LIST_ESTIMATE``.
+counts ``first`` (default 25) items, a list field with a list argument one item per
+element (``_entities``), any other list of objects ``LIST_ESTIMATE``.
 A request over ``max_query_cost`` is refused, and so is one the caller's bucket cannot
 pay for; both before any database command. After execution the *actual* cost is the
 objects really returned, and the difference is refunded. Every result reports
@@ -157,28 +158,31 @@ class _Walk:
                 first = self.argument(node, "first")
                 size = first if isinstance(first, int) and 0 <= first <= MAX_PAGE_SIZE else DEFAULT_PAGE_SIZE
                 total += 1 + self.requested(node.selection_set, named, size)
-            elif _is_list(defined):
-                total += page * (1 + self.requested(node.selection_set, named, LIST_ESTIMATE))
+            elif _is_list(defined):  # one item per element of a list argument (_entities), else `page`
+                sizes = [len(v) for v in self.list_arguments(node)]
+                items = max(sizes) if sizes else page
+                total += items * (1 + self.requested(node.selection_set, named, LIST_ESTIMATE))
             else:
                 total += 1 + self.requested(node.selection_set, named, LIST_ESTIMATE)
         return total
 
+    def list_arguments(self, node: FieldNode) -> Iterator[list[Any]]:
+        for argument in node.arguments or ():
+            value = (
+                self.variables.get(argument.value.name.value)
+                if isinstance(argument.value, VariableNode)
+                else argument.value
+            )
+            if isinstance(value, ListValueNode):
+                yield list(value.values)
+            elif isinstance(value, list):
+                yield value
+
     def mutation_cost(self, operation: OperationDefinitionNode, parent: Any) -> int:
         total = 0
         for node, _ in self.fields(operation.selection_set, parent):
-            if node.name.value.startswith("__"):
-                continue
-            total += MUTATION_COST
-            for argument in node.arguments or ():
-                value = (
-                    self.variables.get(argument.value.name.value)
-                    if isinstance(argument.value, VariableNode)
-                    else argument.value
-                )
-                if isinstance(value, ListValueNode):
-                    total += len(value.values)
-                elif isinstance(value, list):
-                    total += len(value)
+            if not node.name.value.startswith("__"):
+                total += MUTATION_COST + sum(len(values) for values in self.list_arguments(node))
         return total
 
     def actual(self, selection_sets: list[SelectionSetNode], parent: Any, value: dict[str, Any]) -> int:

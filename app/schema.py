@@ -68,7 +68,7 @@ Mutation = merge_types(
 Subscription = merge_types("Subscription", (ActivitySubscriptions, ContactSubscriptions, JobSubscriptions))
 
 
-def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+def build_schema(settings: Settings | None = None) -> strawberry.federation.Schema:
     """The schema with the extensions ``settings`` asks for (its SDL never depends on them)."""
     production = settings is not None and settings.is_production
     extensions: list[Any] = [lambda: ParserCache(maxsize=1024), lambda: ValidationCache(maxsize=1024)]
@@ -81,7 +81,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         safelist = load_manifest(settings.safelist_file) if settings.safelist_file else None
         store = PersistedQueryStore(settings.persisted_queries, safelist)
         extensions.append(lambda: PersistedQueries(store=store))  # last: see its docstring
-    return strawberry.Schema(
+    return strawberry.federation.Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

@@ -86,7 +86,10 @@ class OrderSort(Enum):
     PURCHASE_DATE_ASC = "asc"
 
 
-@strawberry.type(description="A person in the account, with attributes, lists, cart, orders and activities.")
+@strawberry.federation.type(
+    keys=["id", "cID"],
+    description="A person in the account, with attributes, lists, cart, orders and activities.",
+)
 class Contact(relay.Node):
     node_id: relay.NodeID[str]
     doc: strawberry.Private[Document]
@@ -203,6 +206,29 @@ class Contact(relay.Node):
         docs = await info.context.loaders.contact_by_id.load_many([i for i in ids if i is not None])
         found = iter(docs)
         return [(_maybe(next(found)) if i is not None else None) for i in ids]
+
+
+    @classmethod
+    async def resolve_reference(
+        cls, info: Info[Any, None], id: str | None = None, cID: str | None = None
+    ) -> Contact | None:
+        """Federation's entity lookup (``_entities``), by global id or by cID: every entity
+        of a request goes through one DataLoader, so 50 of them are one database command."""
+        principal = info.context.principal
+        if not principal.allows(ScopeName.CONTACTS_READ):
+            denied = requires(ScopeName.CONTACTS_READ)()
+            raise denied.error_class(denied.message or "Not allowed", extensions=denied.error_extensions)
+        hex_id = cID
+        if id is not None:
+            try:
+                global_id = relay.GlobalID.from_id(id)
+            except ValueError:
+                return None
+            hex_id = global_id.node_id if global_id.type_name == "Contact" else None
+        oid = object_id(hex_id)
+        if oid is None:
+            return None
+        return _maybe(await info.context.loaders.contact_by_id.load(oid))
 
 
 def _maybe(doc: Document | None) -> Contact | None:
