@@ -33,6 +33,7 @@ from app.jobs.routes import ROUTES as DOWNLOAD_ROUTES
 from app.jobs.runner import JobRunner
 from app.limits import BodyLimitMiddleware
 from app.logs import RequestLogMiddleware
+from app.metrics import DatabaseMetrics, metrics
 from app.schema import build_schema
 from app.settings import Settings
 
@@ -129,7 +130,7 @@ def _cors(settings: Settings) -> list[Middleware]:
 def create_app(settings: Settings, *, mongo_listeners: Sequence[CommandListener] = ()) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        client = database.connect(settings, mongo_listeners)
+        client = database.connect(settings, [*mongo_listeners, DatabaseMetrics()])
         db = client[settings.mongodb_db]
         await database.ensure_indexes(db)
         app.state.services = Services(settings=settings, client=client, db=db)
@@ -151,6 +152,7 @@ def create_app(settings: Settings, *, mongo_listeners: Sequence[CommandListener]
             WebSocketRoute("/graphql", view),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics),
             *DOWNLOAD_ROUTES,
         ],
         middleware=[

@@ -29,6 +29,7 @@ from app.errors import MaskUnexpectedErrors
 from app.jobs.resolvers import JobMutations, JobQueries, JobSubscriptions
 from app.jobs.types import ActivityReport, Job
 from app.limits import graphql_limits
+from app.metrics import OperationMetrics
 from app.persisted import PersistedQueries, PersistedQueryStore, load_manifest
 from app.scalars import SCALAR_MAP
 from app.settings import Settings
@@ -73,6 +74,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.federation.Sche
     production = settings is not None and settings.is_production
     extensions: list[Any] = [lambda: ParserCache(maxsize=1024), lambda: ValidationCache(maxsize=1024)]
     if settings is not None:
+        extensions.append(OperationMetrics)
         extensions.extend(graphql_limits(settings))
         if not settings.introspection_enabled:
             extensions.append(DisableIntrospection)

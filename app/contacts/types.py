@@ -207,7 +207,6 @@ class Contact(relay.Node):
         found = iter(docs)
         return [(_maybe(next(found)) if i is not None else None) for i in ids]
 
-
     @classmethod
     async def resolve_reference(
         cls, info: Info[Any, None], id: str | None = None, cID: str | None = None

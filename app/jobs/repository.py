@@ -1,6 +1,7 @@
 """Database access for jobs and their result files. Every function takes the account id
-first and scopes by it, except the two the worker needs before it knows an account:
-``claim_next`` (any account's next job) and ``purge_expired_files`` (maintenance)."""
+first and scopes by it, except three that serve the whole process, not an account:
+``claim_next`` (any account's next job), ``purge_expired_files`` (maintenance) and
+``count_by_state`` (the /metrics queue gauge: counts only, no documents)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ RETENTION = timedelta(days=10)
 FILES_BUCKET = "downloads"
 CHUNK_SIZE = 255 * 1024  # the GridFS default
 TERMINAL = ("COMPLETED", "CANCELLED", "FAILED", "TIMED_OUT")
+STATES = ("INITIALIZED", "PROCESSING", *TERMINAL)
 
 
 async def insert(
@@ -69,6 +71,13 @@ async def find_page(
 
 async def count(account_id: str, db: Database, query: Document) -> int:
     return await db[JOBS].count_documents(scoped(account_id, query), maxTimeMS=MAX_TIME.request)
+
+
+async def count_by_state(db: Database) -> dict[str, int]:
+    """How many jobs are in each state, all accounts together (one aggregation)."""
+    pipeline = [{"$group": {"_id": "$state", "n": {"$sum": 1}}}]
+    groups = await (await db[JOBS].aggregate(pipeline, maxTimeMS=MAX_TIME.request)).to_list()
+    return {g["_id"]: g["n"] for g in groups}
 
 
 async def claim_next(db: Database, owner: str, lease: timedelta) -> Document | None:
