@@ -33,6 +33,7 @@ from app.metrics import OperationMetrics
 from app.persisted import PersistedQueries, PersistedQueryStore, load_manifest
 from app.scalars import SCALAR_MAP
 from app.settings import Settings
+from app.tracing import tracing_extensions
 
 # The scope a key needs to fetch each Node type through node(id:).
 NODE_SCOPES = {
@@ -75,6 +76,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.federation.Sche
     extensions: list[Any] = [lambda: ParserCache(maxsize=1024), lambda: ValidationCache(maxsize=1024)]
     if settings is not None:
         extensions.append(OperationMetrics)
+        extensions.extend(tracing_extensions(settings))
         extensions.extend(graphql_limits(settings))
         if not settings.introspection_enabled:
             extensions.append(DisableIntrospection)

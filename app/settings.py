@@ -86,6 +86,17 @@ class Settings(BaseSettings):
         alias="CONTACTGRAPH_SAFELIST_FILE",
         description="Apollo persisted query manifest for safelist mode (`contactgraph safelist` writes one).",
     )
+    otel: bool = Field(
+        default=False,
+        alias="CONTACTGRAPH_OTEL",
+        description="OpenTelemetry spans for operations and database commands (needs the otel extra).",
+    )
+    otel_endpoint: str | None = Field(
+        default=None,
+        alias="OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+        description="OTLP/HTTP traces endpoint, e.g. http://collector:4318/v1/traces.",
+    )
+    otel_service_name: str = Field(default="contactgraph", alias="OTEL_SERVICE_NAME")
     max_body_bytes: int = Field(default=1_048_576, alias="CONTACTGRAPH_MAX_BODY_BYTES")
     introspection: bool | None = Field(
         default=None,
