@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -19,9 +19,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import Scope
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from starlette.websockets import WebSocket, WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.types.unset import UNSET, UnsetType
 
 from app import db as database
@@ -41,7 +42,20 @@ log = logging.getLogger(__name__)
 ACCEPT: UnsetType = UNSET  # connection_ack without a payload
 
 
+class TextFrames(ASGIWebSocketAdapter):
+    """graphql-transport-ws messages are text frames (clients such as gql refuse binary
+    ones), while HTTP bodies stay orjson bytes."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        try:
+            await self.ws.send_text(orjson.dumps(message).decode())
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
+
+
 class GraphQLView(GraphQL[Context, None]):
+    websocket_adapter_class = TextFrames
+
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         return Context(
             request=request,
@@ -55,7 +69,11 @@ class GraphQLView(GraphQL[Context, None]):
         return "extensions" not in request.query_params and super().should_render_graphql_ide(request)
 
     def decode_json(self, data: str | bytes) -> object:
-        decoded = orjson.loads(data)  # its JSONDecodeError is json's: strawberry answers 400
+        return orjson.loads(data)  # its JSONDecodeError is json's, which strawberry handles
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """An HTTP body: a JSON object (or an array, which the batch check refuses)."""
+        decoded = super().parse_json(data)
         if not isinstance(decoded, dict | list):
             raise HTTPException(400, "The request body must be a JSON object")
         return decoded
