@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install run test lint typecheck pytest schema bench-report loadtest clean
+.PHONY: install run test lint typecheck pytest schema bench-report loadtest browser graphiql-assets clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -51,6 +51,21 @@ bench-report: install
 loadtest: install
 	$(UV) sync --locked --all-extras --group load --python $(PYTHON)
 	$(BIN)/python -m bench.loadtest
+
+## Debian's Chromium and ChromeDriver for the GraphiQL browser test (root; CI runs it).
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y -q chromium chromium-driver || { apt-get update -q && apt-get install -y -q chromium chromium-driver; }; }
+
+## Refresh the pinned GraphiQL build in app/static/graphiql from the npm registry.
+GRAPHIQL := graphiql@3.9.0 react@18.3.1 react-dom@18.3.1
+graphiql-assets:
+	rm -rf .tools/npm && mkdir -p .tools/npm
+	cd .tools/npm && npm pack --silent $(GRAPHIQL) && for f in *.tgz; do mkdir -p $${f%.tgz} && tar xzf $$f -C $${f%.tgz}; done
+	cp .tools/npm/graphiql-*/package/graphiql.min.js .tools/npm/graphiql-*/package/graphiql.min.css app/static/graphiql/
+	cp .tools/npm/react-1*/package/umd/react.production.min.js .tools/npm/react-dom-*/package/umd/react-dom.production.min.js app/static/graphiql/
+	cd app/static/graphiql && sha256sum *.js *.css > SHA256SUMS
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .mypy_cache .pytest_cache .ruff_cache

@@ -17,10 +17,10 @@ from app import logs
 from app.db import Database, connect, ensure_indexes
 from app.embedded import EmbeddedMongo, running_uri
 from app.errors import DomainError
+from app.graphiql import DEMO_KEY_FILE
 from app.settings import Settings
 
 log = logging.getLogger("contactgraph")
-DEMO_KEY_FILE = "demo-api-key"
 
 
 @contextlib.contextmanager

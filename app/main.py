@@ -16,8 +16,8 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.types import Scope
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
@@ -26,6 +26,7 @@ from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.types.unset import UNSET, UnsetType
 
 from app import db as database
+from app import graphiql
 from app.account.keys import authenticate
 from app.auth import ANONYMOUS, ApiKeyMiddleware, Authenticator, Principal, hash_key, key_from_authorization
 from app.context import Context, Services
@@ -63,6 +64,12 @@ class GraphQLView(GraphQL[Context, None]):
             services=request.app.state.services,
             principal=request.scope.get("state", {}).get("principal", ANONYMOUS),
         )
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        services: Services = request.app.state.services
+        key = graphiql.demo_key(services.settings)
+        refs = await graphiql.example_refs(services.db, "demo") if key else []
+        return HTMLResponse(graphiql.page(key, refs))
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         # A GET with only a persisted query's hash is a query, not a visit to GraphiQL.
@@ -171,6 +178,7 @@ def create_app(settings: Settings, *, mongo_listeners: Sequence[CommandListener]
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),
+            *([Mount(graphiql.ASSETS_PATH, app=graphiql.assets())] if settings.graphiql_enabled else []),
             *DOWNLOAD_ROUTES,
         ],
         middleware=[

@@ -159,3 +159,13 @@ async def stream_matching(
         pipeline, batchSize=1000, allowDiskUse=True, maxTimeMS=MAX_TIME.job
     ):
         yield doc
+
+
+async def some_emails(account_id: str, db: Database, limit: int) -> list[str]:
+    """Email addresses of the account's first contacts (GraphiQL's example variables)."""
+    cursor = db[CONTACTS].find(
+        scoped(account_id, {"channels.email.address": {"$type": "string"}}),
+        {"channels.email.address": 1},
+        max_time_ms=MAX_TIME.request,
+    )
+    return [d["channels"]["email"]["address"] async for d in cursor.sort("_id", 1).limit(limit)]

@@ -1,0 +1,131 @@
+"""GraphiQL, served by the gateway with no CDN: the page and its pinned assets, and a real
+headless Chromium (Debian's chromium + chromedriver, driven by Selenium) that loads it,
+runs the first example operation with the demo key and sees the contact's data."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+
+import httpx
+import orjson
+import pytest
+
+from app.graphiql import ASSETS, DEMO_KEY_FILE
+from app.settings import Settings
+from tests.conftest import Api, email_contact
+from tests.live import live_server
+
+CHROMIUM = shutil.which("chromium")
+CHROMEDRIVER = shutil.which("chromedriver")
+
+
+@pytest.fixture
+async def demo(api: Api, settings: Settings, tmp_path: Path) -> Settings:
+    """A development server whose data dir holds the demo account's key, as `make run` leaves it."""
+    key = await api.account("demo")
+    await api.contacts(
+        "demo",
+        email_contact("ann@example.com", cart={"items": [{"productID": "P1", "name": "Shoe", "qty": 2}]}),
+        email_contact("bob@example.com"),
+        email_contact("cat@example.com"),
+    )
+    (tmp_path / DEMO_KEY_FILE).write_text(key + "\n")
+    return settings.model_copy(update={"data_dir": tmp_path})
+
+
+async def test_the_page_loads_only_pinned_local_assets_with_the_demo_key_and_examples(
+    api: Api, demo: Settings
+) -> None:
+    async with live_server(demo) as base, httpx.AsyncClient(base_url=base) as http:
+        page = await http.get("/graphql", headers={"Accept": "text/html"})
+        assert page.status_code == 200
+        sources = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+        assert sources
+        assert all(s.startswith("/graphiql/static/") for s in sources), sources  # nothing from a CDN
+        for source in sources:
+            asset = await http.get(source)
+            assert asset.status_code == 200, source
+        props = orjson.loads(re.search(r"const props = (.*);", page.text).group(1))  # type: ignore[union-attr]
+        tabs = props["defaultTabs"]
+        assert [re.search(r"(query|mutation) (\w+)", t["query"]).group(2) for t in tabs] == [  # type: ignore[union-attr]
+            "ContactWithEverything",
+            "RecordEvent",
+            "Merge",
+            "Unsubscribe",
+            "ActivityReport",
+        ]
+        key = (demo.data_dir / DEMO_KEY_FILE).read_text().strip()
+        assert orjson.loads(tabs[0]["headers"]) == {"Authorization": f"Bearer {key}"}
+        assert orjson.loads(tabs[0]["variables"]) == {"ref": "ann@example.com"}
+        # Every example is a valid operation that runs with those headers and variables.
+        for tab in tabs:
+            response = await http.post(
+                "/graphql",
+                json={"query": tab["query"], "variables": orjson.loads(tab["variables"])},
+                headers=orjson.loads(tab["headers"]),
+            )
+            body = response.json()
+            assert "errors" not in body, (tab["query"], body)
+            payload = next(iter(body["data"].values()))
+            assert not (payload or {}).get("userErrors"), (tab["query"], payload)
+
+
+def test_the_committed_assets_match_their_checksums() -> None:
+    sums = (ASSETS / "SHA256SUMS").read_text().split("\n")
+    for line in filter(None, sums):
+        digest, name = line.split()
+        assert hashlib.sha256((ASSETS / name).read_bytes()).hexdigest() == digest, name
+
+
+def run_in_chromium(url: str) -> tuple[str, list[str]]:
+    """Open GraphiQL, press Run on the first tab, return the response pane's text and
+    every resource URL the page loaded."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in ("--headless=new", "--window-size=1400,1000", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"):  # fmt: skip
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    try:
+        driver.get(url)
+        wait = WebDriverWait(driver, 30)
+        run = wait.until(
+            expected_conditions.element_to_be_clickable((By.CSS_SELECTOR, ".graphiql-execute-button"))
+        )
+        run.click()
+        deadline = time.monotonic() + 30
+        text = ""
+        while time.monotonic() < deadline:
+            text = driver.find_element(By.CSS_SELECTOR, ".result-window").text
+            if "cID" in text:
+                break
+            time.sleep(0.2)
+        resources = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+        return text, list(resources)
+    finally:
+        driver.quit()
+
+
+async def test_graphiql_runs_the_example_in_headless_chromium(api: Api, demo: Settings) -> None:
+    if not (CHROMIUM and CHROMEDRIVER):
+        if os.environ.get("CI"):
+            pytest.fail("CI must install Debian's chromium and chromium-driver (.ci/run does)")
+        pytest.skip("needs Debian's chromium and chromium-driver: make browser")
+    async with live_server(demo) as base:
+        text, resources = await asyncio.to_thread(run_in_chromium, f"{base}/graphql")
+    assert '"email": "ann@example.com"' in text, text
+    assert '"productID": "P1"' in text, text
+    assert resources
+    assert all(r.startswith(base) for r in resources), resources  # offline-safe: nothing else fetched
