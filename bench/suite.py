@@ -1,0 +1,395 @@
+"""The benchmark suite (make bench): Q1, Q2, Q3 and W1 against the gateway over HTTP
+(`contactgraph serve`, one uvicorn worker), the floor (minimal hand-written queries with
+the same AsyncMongoClient + orjson, in-process), a naive Strawberry implementation (Q2) and
+an Apollo Server 4 peer with DataLoader and the Node driver (Q1, Q2; installed from npm).
+
+For each: p50 latency one request at a time; throughput, p50 and p99 at concurrency 16;
+server CPU per request (from /proc) against the floor's CPU for the same fetch; database
+commands per request (CommandListener, in-process). Writes bench/results/bench.json and
+bench/results/bench.md (the README's table).
+
+Options: --quick (fewer requests), --no-peer (skip Apollo)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+from asgi_lifespan import LifespanManager
+from pymongo.monitoring import CommandFailedEvent, CommandListener, CommandStartedEvent, CommandSucceededEvent
+
+from app.db import Database, connect
+from app.embedded import EmbeddedMongo
+from app.main import create_app
+from app.settings import Settings
+from bench import dataset
+from bench.workloads import Workload, workloads
+
+HERE = Path(__file__).parent
+RESULTS = HERE / "results"
+APOLLO = HERE / "apollo"
+DATABASE = "contactgraph_bench"
+CLI = str(Path(sys.executable).parent / "contactgraph")
+TICK = os.sysconf("SC_CLK_TCK")
+CONCURRENCY = 16
+HOUSEKEEPING = {
+    "hello",
+    "ismaster",
+    "isMaster",
+    "ping",
+    "endSessions",
+    "killCursors",
+    "saslStart",
+    "saslContinue",
+}
+
+
+class Counter(CommandListener):
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def started(self, event: CommandStartedEvent) -> None:
+        if event.command_name not in HOUSEKEEPING:
+            self.names.append(event.command_name)
+
+    def succeeded(self, event: CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: CommandFailedEvent) -> None:
+        pass
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+@asynccontextmanager
+async def process(
+    args: list[str], env: dict[str, str], port: int, ready_path: str = "/"
+) -> AsyncIterator[int]:
+    """A server process; yields its pid once it answers on ``port``."""
+    log = open(RESULTS / f"server-{port}.log", "w")  # noqa: ASYNC230, SIM115 - a child's log, opened once
+    child = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603, ASYNC220
+    try:
+        async with httpx.AsyncClient() as http:
+            for _ in range(600):
+                if child.poll() is not None:
+                    raise RuntimeError(f"{args[0]} exited: see {log.name}")
+                with suppress(httpx.TransportError):
+                    await http.get(f"http://127.0.0.1:{port}{ready_path}", timeout=1)
+                    break
+                await asyncio.sleep(0.1)
+        yield child.pid
+    finally:
+        child.terminate()
+        child.wait(timeout=30)
+        log.close()
+
+
+async def measure_http(
+    url: str, key: str | None, workload: Workload, pid: int, requests: int, seconds: float
+) -> dict[str, Any]:
+    """p50 one at a time (and CPU per request), then concurrency 16 for ``seconds``."""
+    rng = random.Random(1)
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=120) as http:
+
+        async def call() -> float:
+            started = time.perf_counter()
+            response = await http.post(
+                "/graphql", json={"query": workload.query, "variables": workload.variables(rng)}
+            )
+            elapsed = time.perf_counter() - started
+            body = response.json()
+            if response.status_code != 200 or body.get("errors"):
+                raise RuntimeError(f"{workload.name} at {url}: {str(body)[:500]}")
+            return elapsed
+
+        await call()  # warm up (caches, connections)
+        cpu_before = cpu_seconds(pid)
+        sequential = [await call() for _ in range(requests)]
+        cpu = (cpu_seconds(pid) - cpu_before) / requests
+        concurrent: list[float] = []
+        deadline = time.perf_counter() + seconds
+
+        async def worker() -> None:
+            while time.perf_counter() < deadline:
+                concurrent.append(await call())
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+        wall = time.perf_counter() - started
+    return {
+        "p50_ms": round(statistics.median(sequential) * 1000, 2),
+        "cpu_ms_per_request": round(cpu * 1000, 2),
+        "c16_rps": round(len(concurrent) / wall, 1),
+        "c16_p50_ms": round(percentile(concurrent, 0.5) * 1000, 1),
+        "c16_p99_ms": round(percentile(concurrent, 0.99) * 1000, 1),
+    }
+
+
+async def measure_floor(db: Database, workload: Workload, requests: int, seconds: float) -> dict[str, Any]:
+    rng = random.Random(1)
+    await workload.floor(db, workload.variables(rng))
+    latencies, cpu = [], 0.0
+    for _ in range(requests):
+        variables = workload.variables(rng)
+        started, cpu_started = time.perf_counter(), time.process_time()
+        await workload.floor(db, variables)
+        latencies.append(time.perf_counter() - started)
+        cpu += time.process_time() - cpu_started
+    done: list[float] = []
+    deadline = time.perf_counter() + seconds
+
+    async def worker() -> None:
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            await workload.floor(db, workload.variables(rng))
+            done.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+    wall = time.perf_counter() - started
+    return {
+        "p50_ms": round(statistics.median(latencies) * 1000, 2),
+        "cpu_ms_per_request": round(cpu / requests * 1000, 2),
+        "c16_rps": round(len(done) / wall, 1),
+        "c16_p50_ms": round(percentile(done, 0.5) * 1000, 1),
+        "c16_p99_ms": round(percentile(done, 0.99) * 1000, 1),
+    }
+
+
+async def command_counts(settings: Settings, key: str, loads: list[Workload]) -> dict[str, Any]:
+    """Database commands per request, the gateway's (in-process, same code) and the floor's."""
+    gateway, floor = Counter(), Counter()
+    counts: dict[str, Any] = {}
+    app = create_app(settings, mongo_listeners=[gateway])
+    floor_client = connect(settings, [floor])
+    rng = random.Random(2)
+    async with (
+        LifespanManager(app) as manager,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://b") as http,
+    ):
+        headers = {"Authorization": f"Bearer {key}"}
+
+        async def post(query: str, variables: dict[str, Any]) -> None:
+            body = (
+                await http.post("/graphql", json={"query": query, "variables": variables}, headers=headers)
+            ).json()
+            assert not body.get("errors"), body
+
+        await post("{ account { id } }", {})
+        for workload in loads:
+            variables = workload.variables(rng)
+            gateway.names.clear()
+            await post(workload.query, variables)
+            floor.names.clear()
+            await workload.floor(floor_client[DATABASE], variables)
+            counts[workload.name] = {"gateway": len(gateway.names), "floor": len(floor.names)}
+        q2 = next(w for w in loads if w.name == "Q2")
+        gateway.names.clear()
+        await post(q2.query, {"n": 5})
+        counts["Q2"]["gateway_first_5"] = len(gateway.names)
+    await floor_client.close()
+    return counts
+
+
+def ensure_apollo() -> bool:
+    if not shutil.which("node") or not shutil.which("npm"):
+        print("no node/npm: the Apollo peer is skipped")
+        return False
+    if not (APOLLO / "node_modules").exists():
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=APOLLO, check=True)  # noqa: S607
+    return True
+
+
+async def run(uri: str, quick: bool, peer: bool) -> dict[str, Any]:
+    settings = Settings(
+        MONGODB_URI=uri,
+        MONGODB_DB=DATABASE,
+        CONTACTGRAPH_RUN_JOBS=False,
+        CONTACTGRAPH_RATE_LIMIT_RESTORE_RATE=0,
+        CONTACTGRAPH_MAX_QUERY_COST=1_000_000,
+    )
+    client = connect(settings)
+    db = client[DATABASE]
+    key = await dataset.ensure(db)
+    sample = (
+        await db["contacts"]
+        .find({"accountId": dataset.ACCOUNT}, {"channels.email.address": 1})
+        .limit(500)
+        .to_list()
+    )
+    emails = [c["channels"]["email"]["address"] for c in sample if c.get("channels", {}).get("email")]
+    loads = workloads(emails, [str(c["_id"]) for c in sample])
+    requests = {"Q1": 40, "Q2": 15, "Q3": 15, "W1": 5} if quick else {"Q1": 200, "Q2": 40, "Q3": 40, "W1": 10}
+    seconds = 5.0 if quick else 15.0
+
+    results: dict[str, Any] = {"commands": await command_counts(settings, key, loads), "workloads": {}}
+    env = {
+        **os.environ,
+        "MONGODB_URI": uri,
+        "MONGODB_DB": DATABASE,
+        "CONTACTGRAPH_ENV": "production",
+        "CONTACTGRAPH_RUN_JOBS": "false",
+        "CONTACTGRAPH_RATE_LIMIT_RESTORE_RATE": "0",
+        "CONTACTGRAPH_MAX_QUERY_COST": "1000000",
+        "CONTACTGRAPH_LOG_LEVEL": "WARNING",
+    }
+    systems: list[tuple[str, list[str], dict[str, str], set[str], str | None, str]] = []
+    port = free_port()
+    systems.append(
+        (
+            "gateway",
+            [CLI, "serve"],
+            {**env, "CONTACTGRAPH_PORT": str(port)},
+            {"Q1", "Q2", "Q3", "W1"},
+            key,
+            str(port),
+        )
+    )
+    naive_port = free_port()
+    systems.append(
+        (
+            "naive",
+            [sys.executable, "-m", "bench.naive", str(naive_port), uri, DATABASE],
+            env,
+            {"Q2"},
+            None,
+            str(naive_port),
+        )
+    )
+    if peer and ensure_apollo():
+        apollo_port = free_port()
+        systems.append(
+            (
+                "apollo",
+                ["node", str(APOLLO / "server.mjs"), str(apollo_port), uri, DATABASE],
+                env,
+                {"Q1", "Q2"},
+                None,
+                str(apollo_port),
+            )
+        )
+
+    for workload in loads:
+        row: dict[str, Any] = {"floor": await measure_floor(db, workload, requests[workload.name], seconds)}
+        results["workloads"][workload.name] = row
+        print(workload.name, "floor", row["floor"])
+    for name, args, system_env, covered, system_key, system_port in systems:
+        async with process(
+            args, system_env, int(system_port), "/healthz" if name == "gateway" else "/"
+        ) as pid:
+            for workload in loads:
+                if workload.name in covered:
+                    url = f"http://127.0.0.1:{system_port}"
+                    measured = await measure_http(
+                        url, system_key, workload, pid, requests[workload.name], seconds
+                    )
+                    results["workloads"][workload.name][name] = measured
+                    print(workload.name, name, measured)
+    await client.close()
+    return results
+
+
+def ratios(results: dict[str, Any]) -> dict[str, Any]:
+    w = results["workloads"]
+
+    def r(a: float, b: float) -> float:
+        return round(a / b, 2) if b else float("nan")
+
+    out = {
+        "Q1_p50_vs_floor": r(w["Q1"]["gateway"]["p50_ms"], w["Q1"]["floor"]["p50_ms"]),
+        "Q2_p50_vs_floor": r(w["Q2"]["gateway"]["p50_ms"], w["Q2"]["floor"]["p50_ms"]),
+        "Q2_rps_vs_naive": r(w["Q2"]["gateway"]["c16_rps"], w["Q2"]["naive"]["c16_rps"]),
+        "W1_events_per_s_vs_insert_many": r(w["W1"]["floor"]["p50_ms"], w["W1"]["gateway"]["p50_ms"]),
+        "Q2_cpu_vs_floor": r(
+            w["Q2"]["gateway"]["cpu_ms_per_request"], w["Q2"]["floor"]["cpu_ms_per_request"]
+        ),
+        "Q1_cpu_vs_floor": r(
+            w["Q1"]["gateway"]["cpu_ms_per_request"], w["Q1"]["floor"]["cpu_ms_per_request"]
+        ),
+    }
+    for name in ("Q1", "Q2", "Q3"):
+        g = w[name]["gateway"]
+        out[f"{name}_c16_p99_vs_p50"] = r(g["c16_p99_ms"], g["c16_p50_ms"])
+    if "apollo" in w["Q2"]:
+        out["Q2_rps_vs_apollo"] = r(w["Q2"]["gateway"]["c16_rps"], w["Q2"]["apollo"]["c16_rps"])
+        out["Q1_rps_vs_apollo"] = r(w["Q1"]["gateway"]["c16_rps"], w["Q1"]["apollo"]["c16_rps"])
+    return out
+
+
+def table(results: dict[str, Any]) -> str:
+    lines = [
+        "| workload | system | p50, 1 by 1 | CPU / request | req/s at c16 | p50 / p99 at c16 | commands |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, row in results["workloads"].items():
+        commands = results["commands"].get(name, {})
+        for system in ("floor", "gateway", "naive", "apollo"):
+            if system not in row:
+                continue
+            m = row[system]
+            count = commands.get(system, "")
+            lines.append(
+                f"| {name} | {system} | {m['p50_ms']} ms | {m['cpu_ms_per_request']} ms | {m['c16_rps']} | "
+                f"{m['c16_p50_ms']} / {m['c16_p99_ms']} ms | {count} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--no-peer", action="store_true")
+    args = parser.parse_args()
+    RESULTS.mkdir(exist_ok=True)
+    uri = Settings().mongodb_uri
+    if uri:
+        results = await run(uri, args.quick, not args.no_peer)
+    else:
+        with EmbeddedMongo(dataset.DATA / "db") as server:
+            results = await run(server.uri, args.quick, not args.no_peer)
+    results["ratios"] = ratios(results)
+    (RESULTS / "bench.json").write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
+    (RESULTS / "bench.md").write_text(table(results))
+    print(table(results))
+    print(orjson.dumps(results["ratios"], option=orjson.OPT_INDENT_2).decode())
+    print(orjson.dumps(results["commands"]).decode())
+
+
+def entry() -> None:
+    asyncio.run(main())
+
+
+if __name__ == "__main__":
+    entry()
