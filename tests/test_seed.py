@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from app.db import ACTIVITIES, CONTACTS, ORDERS, Database, Document
 from app.seed import seed_demo
@@ -13,7 +13,10 @@ NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
 async def snapshot(db: Database, account: str) -> tuple[list[Document], list[str]]:
     contacts = await db[CONTACTS].find({"accountId": account}).sort("_id", 1).to_list()
-    activities = await db[ACTIVITIES].find({"accountId": account}, {"_id": 0}).to_list()
+    # Activities already past their 18-month retention go whenever the TTL monitor runs:
+    # compare the ones it cannot have removed yet.
+    kept = {"accountId": account, "expireAt": {"$gt": datetime.now(UTC) + timedelta(days=1)}}
+    activities = await db[ACTIVITIES].find(kept, {"_id": 0}).to_list()
     return contacts, sorted(map(str, activities))
 
 
