@@ -20,8 +20,14 @@ NodeT = TypeVar("NodeT")
 
 @strawberry.type(description="An edge in a connection: a node and the cursor to page after it.")
 class Edge(Generic[NodeT]):
-    cursor: str
     node: NodeT
+    doc: strawberry.Private[dict[str, Any]]
+    page: strawberry.Private[Page]
+
+    @strawberry.field(description="Pass as `after` to get the items following this one.")
+    def cursor(self) -> str:
+        # Encoded only when asked for: most reads never select it.
+        return self.page.cursor(self.doc)
 
 
 @strawberry.type(description="A page of a list (Relay connection) with the total number of items.")
@@ -41,12 +47,12 @@ class Connection(Generic[NodeT]):
         to_node: Callable[[dict[str, Any]], NodeT],
         count: Callable[[], Awaitable[int]] | int,
     ) -> Connection[NodeT]:
-        edges = [Edge(cursor=page.cursor(doc), node=to_node(doc)) for doc in page.docs]
+        edges = [Edge(node=to_node(doc), doc=doc, page=page) for doc in page.docs]
         info = PageInfo(
             has_next_page=page.has_next,
             has_previous_page=page.has_previous,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
+            start_cursor=page.cursor(page.docs[0]) if page.docs else None,
+            end_cursor=page.cursor(page.docs[-1]) if page.docs else None,
         )
         count_fn = _constant(count) if isinstance(count, int) else count
         return cls(edges=edges, page_info=info, count_fn=count_fn)

@@ -8,7 +8,8 @@ server CPU per request (from /proc) against the floor's CPU for the same fetch; 
 commands per request (CommandListener, in-process). Writes bench/results/bench.json and
 bench/results/bench.md (the README's table).
 
-Options: --quick (fewer requests), --no-peer (skip Apollo)."""
+Options: --contacts N (default 10,000 on MONGODB_URI, 1,000 on the embedded database,
+whose query planner scans collections), --quick (fewer requests), --no-peer (skip Apollo)."""
 
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ from bench.workloads import Workload, workloads
 HERE = Path(__file__).parent
 RESULTS = HERE / "results"
 APOLLO = HERE / "apollo"
-DATABASE = "contactgraph_bench"
+DATABASE = "contactgraph_bench"  # + "_N" for N contacts
 CLI = str(Path(sys.executable).parent / "contactgraph")
 TICK = os.sysconf("SC_CLK_TCK")
 CONCURRENCY = 16
@@ -211,7 +212,7 @@ async def command_counts(settings: Settings, key: str, loads: list[Workload]) ->
             gateway.names.clear()
             await post(workload.query, variables)
             floor.names.clear()
-            await workload.floor(floor_client[DATABASE], variables)
+            await workload.floor(floor_client[settings.mongodb_db], variables)
             counts[workload.name] = {"gateway": len(gateway.names), "floor": len(floor.names)}
         q2 = next(w for w in loads if w.name == "Q2")
         gateway.names.clear()
@@ -230,17 +231,18 @@ def ensure_apollo() -> bool:
     return True
 
 
-async def run(uri: str, quick: bool, peer: bool) -> dict[str, Any]:
+async def run(uri: str, contacts: int, quick: bool, peer: bool) -> dict[str, Any]:
+    database = f"{DATABASE}_{contacts}"
     settings = Settings(
         MONGODB_URI=uri,
-        MONGODB_DB=DATABASE,
+        MONGODB_DB=database,
         CONTACTGRAPH_RUN_JOBS=False,
         CONTACTGRAPH_RATE_LIMIT_RESTORE_RATE=0,
         CONTACTGRAPH_MAX_QUERY_COST=1_000_000,
     )
     client = connect(settings)
-    db = client[DATABASE]
-    key = await dataset.ensure(db)
+    db = client[database]
+    key = await dataset.ensure(db, contacts)
     sample = (
         await db["contacts"]
         .find({"accountId": dataset.ACCOUNT}, {"channels.email.address": 1})
@@ -252,11 +254,15 @@ async def run(uri: str, quick: bool, peer: bool) -> dict[str, Any]:
     requests = {"Q1": 40, "Q2": 15, "Q3": 15, "W1": 5} if quick else {"Q1": 200, "Q2": 40, "Q3": 40, "W1": 10}
     seconds = 5.0 if quick else 15.0
 
-    results: dict[str, Any] = {"commands": await command_counts(settings, key, loads), "workloads": {}}
+    results: dict[str, Any] = {
+        "dataset": {"contacts": contacts, "activities_per_contact": dataset.EVENTS_PER_CONTACT},
+        "commands": await command_counts(settings, key, loads),
+        "workloads": {},
+    }
     env = {
         **os.environ,
         "MONGODB_URI": uri,
-        "MONGODB_DB": DATABASE,
+        "MONGODB_DB": database,
         "CONTACTGRAPH_ENV": "production",
         "CONTACTGRAPH_RUN_JOBS": "false",
         "CONTACTGRAPH_RATE_LIMIT_RESTORE_RATE": "0",
@@ -279,7 +285,7 @@ async def run(uri: str, quick: bool, peer: bool) -> dict[str, Any]:
     systems.append(
         (
             "naive",
-            [sys.executable, "-m", "bench.naive", str(naive_port), uri, DATABASE],
+            [sys.executable, "-m", "bench.naive", str(naive_port), uri, database],
             env,
             {"Q2"},
             None,
@@ -291,7 +297,7 @@ async def run(uri: str, quick: bool, peer: bool) -> dict[str, Any]:
         systems.append(
             (
                 "apollo",
-                ["node", str(APOLLO / "server.mjs"), str(apollo_port), uri, DATABASE],
+                ["node", str(APOLLO / "server.mjs"), str(apollo_port), uri, database],
                 env,
                 {"Q1", "Q2"},
                 None,
@@ -369,16 +375,18 @@ async def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
+    parser.add_argument("--contacts", type=int)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--no-peer", action="store_true")
     args = parser.parse_args()
     RESULTS.mkdir(exist_ok=True)
     uri = Settings().mongodb_uri
     if uri:
-        results = await run(uri, args.quick, not args.no_peer)
+        results = await run(uri, args.contacts or dataset.CONTACTS, args.quick, not args.no_peer)
     else:
-        with EmbeddedMongo(dataset.DATA / "db") as server:
-            results = await run(server.uri, args.quick, not args.no_peer)
+        contacts = args.contacts or 1_000
+        with EmbeddedMongo(dataset.DATA / f"db-{contacts}") as server:
+            results = await run(server.uri, contacts, args.quick, not args.no_peer)
     results["ratios"] = ratios(results)
     (RESULTS / "bench.json").write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
     (RESULTS / "bench.md").write_text(table(results))
