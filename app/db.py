@@ -180,6 +180,19 @@ async def find_by_ids(collection: Collection, account_id: str, ids: Sequence[Any
     return await cursor.to_list()
 
 
+async def find_page(
+    collection: Collection, account_id: str, query: Document, sort: list[tuple[str, int]], limit: int
+) -> list[Document]:
+    """One page of the account's documents matching ``query`` (a seek filter included), in one
+    round trip: the first batch holds the whole page."""
+    cursor = collection.find(scoped(account_id, query), max_time_ms=MAX_TIME.request)
+    return await cursor.sort(sort).limit(limit).batch_size(limit).to_list()
+
+
+async def count(collection: Collection, account_id: str, query: Document) -> int:
+    return await collection.count_documents(scoped(account_id, query), maxTimeMS=MAX_TIME.request)
+
+
 async def docs_by_node_ids(
     collection: Collection, account_id: str, node_ids: Sequence[str]
 ) -> list[Document | None]:

@@ -21,6 +21,8 @@ from app.db import (
     under,
     watch,
 )
+from app.db import count as db_count
+from app.db import find_page as db_find_page
 from app.pagination import PerParentQuery
 
 
@@ -80,18 +82,11 @@ async def find_by_idempotency_keys(account_id: str, db: Database, keys: Sequence
 async def find_page(
     account_id: str, db: Database, query: Document, sort: list[tuple[str, int]], limit: int
 ) -> list[Document]:
-    cursor = (
-        db[ACTIVITIES]
-        .find(scoped(account_id, query), max_time_ms=MAX_TIME.request)
-        .sort(sort)
-        .limit(limit)
-        .batch_size(limit)
-    )
-    return await cursor.to_list()
+    return await db_find_page(db[ACTIVITIES], account_id, query, sort, limit)
 
 
 async def count(account_id: str, db: Database, query: Document) -> int:
-    return await db[ACTIVITIES].count_documents(scoped(account_id, query), maxTimeMS=MAX_TIME.request)
+    return await db_count(db[ACTIVITIES], account_id, query)
 
 
 async def recorded_property_types(

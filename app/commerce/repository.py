@@ -10,6 +10,8 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from app.db import MAX_TIME, ORDERS, Database, Document, docs_by_node_ids, page_per_parent, scoped
+from app.db import count as db_count
+from app.db import find_page as db_find_page
 from app.pagination import PerParentQuery
 
 
@@ -56,18 +58,11 @@ async def upsert_for_contact(account_id: str, db: Database, doc: Document) -> tu
 async def find_page(
     account_id: str, db: Database, query: Document, sort: list[tuple[str, int]], limit: int
 ) -> list[Document]:
-    cursor = (
-        db[ORDERS]
-        .find(scoped(account_id, query), max_time_ms=MAX_TIME.request)
-        .sort(sort)
-        .limit(limit)
-        .batch_size(limit)
-    )
-    return await cursor.to_list()
+    return await db_find_page(db[ORDERS], account_id, query, sort, limit)
 
 
 async def count(account_id: str, db: Database, query: Document) -> int:
-    return await db[ORDERS].count_documents(scoped(account_id, query), maxTimeMS=MAX_TIME.request)
+    return await db_count(db[ORDERS], account_id, query)
 
 
 async def move_to_contact(

@@ -8,7 +8,9 @@ from typing import Any
 from bson import ObjectId
 
 from app.db import CONTACT_ALIASES, CONTACTS, MAX_TIME, Database, Document, scoped, watch
+from app.db import count as db_count
 from app.db import find_by_ids as db_find_by_ids
+from app.db import find_page as db_find_page
 
 
 async def find_by_ids(account_id: str, db: Database, ids: Sequence[ObjectId]) -> list[Document]:
@@ -43,24 +45,13 @@ async def add_alias(
 
 
 async def find_page(
-    account_id: str,
-    db: Database,
-    query: Document,
-    sort: list[tuple[str, int]],
-    limit: int,
+    account_id: str, db: Database, query: Document, sort: list[tuple[str, int]], limit: int
 ) -> list[Document]:
-    cursor = (
-        db[CONTACTS]
-        .find(scoped(account_id, query), max_time_ms=MAX_TIME.request)
-        .sort(sort)
-        .limit(limit)
-        .batch_size(limit)
-    )
-    return await cursor.to_list()
+    return await db_find_page(db[CONTACTS], account_id, query, sort, limit)
 
 
 async def count(account_id: str, db: Database, query: Document) -> int:
-    return await db[CONTACTS].count_documents(scoped(account_id, query), maxTimeMS=MAX_TIME.request)
+    return await db_count(db[CONTACTS], account_id, query)
 
 
 async def insert_many(account_id: str, db: Database, docs: Sequence[Document]) -> list[ObjectId]:

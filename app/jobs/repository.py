@@ -14,6 +14,8 @@ from gridfs import AsyncGridFSBucket
 from pymongo import ReturnDocument
 
 from app.db import ACTIVITY_REPORTS, JOBS, MAX_TIME, Database, Document, docs_by_node_ids, scoped, watch
+from app.db import count as db_count
+from app.db import find_page as db_find_page
 
 RETENTION = timedelta(days=10)
 FILES_BUCKET = "downloads"
@@ -59,18 +61,11 @@ async def get(account_id: str, db: Database, job_id: ObjectId) -> Document | Non
 async def find_page(
     account_id: str, db: Database, query: Document, sort: list[tuple[str, int]], limit: int
 ) -> list[Document]:
-    cursor = (
-        db[JOBS]
-        .find(scoped(account_id, query), max_time_ms=MAX_TIME.request)
-        .sort(sort)
-        .limit(limit)
-        .batch_size(limit)
-    )
-    return await cursor.to_list()
+    return await db_find_page(db[JOBS], account_id, query, sort, limit)
 
 
 async def count(account_id: str, db: Database, query: Document) -> int:
-    return await db[JOBS].count_documents(scoped(account_id, query), maxTimeMS=MAX_TIME.request)
+    return await db_count(db[JOBS], account_id, query)
 
 
 async def count_by_state(db: Database) -> dict[str, int]:
@@ -276,18 +271,11 @@ async def delete_report(account_id: str, db: Database, report_id: ObjectId) -> N
 async def reports_page(
     account_id: str, db: Database, query: Document, sort: list[tuple[str, int]], limit: int
 ) -> list[Document]:
-    cursor = (
-        db[ACTIVITY_REPORTS]
-        .find(scoped(account_id, query), max_time_ms=MAX_TIME.request)
-        .sort(sort)
-        .limit(limit)
-        .batch_size(limit)
-    )
-    return await cursor.to_list()
+    return await db_find_page(db[ACTIVITY_REPORTS], account_id, query, sort, limit)
 
 
 async def reports_count(account_id: str, db: Database, query: Document) -> int:
-    return await db[ACTIVITY_REPORTS].count_documents(scoped(account_id, query), maxTimeMS=MAX_TIME.request)
+    return await db_count(db[ACTIVITY_REPORTS], account_id, query)
 
 
 async def jobs_by_node_ids(account_id: str, db: Database, node_ids: Sequence[str]) -> list[Document | None]:
