@@ -76,8 +76,8 @@ def assets() -> StaticFiles:
 
 
 async def example_refs(db: Database, account_id: str) -> list[str]:
-    """Emails of three of the account's contacts, for the examples' variables."""
-    return await contacts.some_emails(account_id, db, 3) or ["someone@example.com"]
+    """Emails of (up to) three of the account's contacts, for the examples' variables."""
+    return await contacts.some_emails(account_id, db, 3)
 
 
 def demo_key(settings: Settings) -> str | None:
@@ -88,7 +88,7 @@ def demo_key(settings: Settings) -> str | None:
 
 
 def tabs(headers: str, refs: list[str]) -> list[dict[str, str]]:
-    first, second, third = (refs * 3)[:3]
+    first, second, third = ((refs or ["someone@example.com"]) * 3)[:3]
     examples = [
         (CONTACT_WITH_EVERYTHING, {"ref": first}),
         (RECORD_EVENT, {"ref": first}),

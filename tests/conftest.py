@@ -8,6 +8,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -141,10 +142,12 @@ def db_name() -> str:
 
 
 @pytest.fixture
-def settings(mongo_uri: str, db_name: str) -> Settings:
+def settings(mongo_uri: str, db_name: str, tmp_path: Path) -> Settings:
     # No background job worker: tests that need one run it themselves (deterministic
-    # command counts elsewhere).
-    return Settings(MONGODB_URI=mongo_uri, MONGODB_DB=db_name, CONTACTGRAPH_RUN_JOBS=False)
+    # command counts elsewhere). A data dir of its own: never the developer's .data.
+    return Settings(
+        MONGODB_URI=mongo_uri, MONGODB_DB=db_name, CONTACTGRAPH_RUN_JOBS=False, CONTACTGRAPH_DATA_DIR=tmp_path
+    )
 
 
 @pytest.fixture
