@@ -6,6 +6,7 @@ Everything here lives for one request: loaders never cache across requests or ac
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -31,6 +32,36 @@ from app.settings import Settings
 T = TypeVar("T")
 
 
+class AccountConfigCache:
+    """Each account's configuration (the account document, attribute definitions, list
+    keys) for ``ttl_s`` seconds, so that a request resolving a ref or validating a write
+    does not read it again. A change made through this process forgets the account at
+    once; a change made through another replica is seen within ``ttl_s``. 0 turns it off."""
+
+    def __init__(self, ttl_s: float, max_accounts: int = 10_000) -> None:
+        self.ttl_s = ttl_s
+        self.max_accounts = max_accounts
+        self._entries: dict[tuple[str, str], tuple[float, Any]] = {}
+
+    async def get(self, account_id: str, part: str, load: Callable[[], Awaitable[T]]) -> T:
+        if self.ttl_s <= 0:
+            return await load()
+        key = (account_id, part)
+        entry = self._entries.get(key)
+        if entry is not None and entry[0] > time.monotonic():
+            cached: T = entry[1]
+            return cached
+        value = await load()
+        if len(self._entries) >= self.max_accounts * 3:
+            self._entries.clear()
+        self._entries[key] = (time.monotonic() + self.ttl_s, value)
+        return value
+
+    def forget(self, account_id: str) -> None:
+        for key in [k for k in self._entries if k[0] == account_id]:
+            del self._entries[key]
+
+
 @dataclass
 class Services:
     """Process-wide resources, built once by the app's lifespan."""
@@ -40,6 +71,10 @@ class Services:
     db: Database
     shutting_down: bool = False
     principals: PrincipalCache = field(default_factory=PrincipalCache)
+    accounts: AccountConfigCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.accounts = AccountConfigCache(self.settings.account_cache_s)
 
 
 class Loaders:
@@ -111,22 +146,31 @@ class Context:
         result: T = await future
         return result
 
+    async def _configured(self, part: str, load: Callable[[], Awaitable[T]]) -> T:
+        """Once per request, through the process's account configuration cache."""
+        return await self._once(part, lambda: self.services.accounts.get(self.account_id, part, load))
+
     async def account(self) -> Document:
         async def load() -> Document:
             doc = await account_repository.get_account(self.account_id, self.db)
             # A key whose account was removed sees an empty account, never another's.
             return doc or {"_id": self.account_id, "primaryKey": "email", "secondaryKeys": []}
 
-        return await self._once("account", load)
+        return await self._configured("account", load)
 
     async def definitions(self) -> dict[str, AttributeDefinition]:
-        return await self._once("definitions", lambda: load_definitions(self.account_id, self.db))
+        return await self._configured("definitions", lambda: load_definitions(self.account_id, self.db))
 
     async def list_keys(self) -> set[str]:
         async def load() -> set[str]:
             return {d["key"] for d in await account_repository.list_lists(self.account_id, self.db)}
 
-        return await self._once("lists", load)
+        return await self._configured("lists", load)
+
+    def account_changed(self) -> None:
+        """The account's configuration was just changed: read it afresh from now on."""
+        self.services.accounts.forget(self.account_id)
+        self._memo = {}
 
     async def config(self) -> AccountConfig:
         """Identifier keys, attribute definitions and lists: what a contact write checks."""

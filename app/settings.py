@@ -57,6 +57,11 @@ class Settings(BaseSettings):
         alias="CONTACTGRAPH_CORS_ORIGINS",
         description="Browser origins allowed to call the API (JSON list); none by default.",
     )
+    account_cache_s: float = Field(
+        default=10.0,
+        alias="CONTACTGRAPH_ACCOUNT_CACHE_S",
+        description="Seconds a process reuses an account's keys, attributes and lists; 0: never.",
+    )
     max_query_depth: int = Field(default=12, alias="CONTACTGRAPH_MAX_QUERY_DEPTH")
     max_aliases: int = Field(default=50, alias="CONTACTGRAPH_MAX_ALIASES")
     max_tokens: int = Field(default=5000, alias="CONTACTGRAPH_MAX_TOKENS")

@@ -144,9 +144,15 @@ def db_name() -> str:
 @pytest.fixture
 def settings(mongo_uri: str, db_name: str, tmp_path: Path) -> Settings:
     # No background job worker: tests that need one run it themselves (deterministic
-    # command counts elsewhere). A data dir of its own: never the developer's .data.
+    # command counts elsewhere). A data dir of its own: never the developer's .data. No
+    # account configuration cache: tests change accounts directly in the database, as
+    # another replica would; tests/account/test_config_cache.py covers the cache.
     return Settings(
-        MONGODB_URI=mongo_uri, MONGODB_DB=db_name, CONTACTGRAPH_RUN_JOBS=False, CONTACTGRAPH_DATA_DIR=tmp_path
+        MONGODB_URI=mongo_uri,
+        MONGODB_DB=db_name,
+        CONTACTGRAPH_RUN_JOBS=False,
+        CONTACTGRAPH_DATA_DIR=tmp_path,
+        CONTACTGRAPH_ACCOUNT_CACHE_S=0,
     )
 
 

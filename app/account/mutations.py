@@ -64,6 +64,8 @@ class AccountMutations:
             created = await create_attribute(info.context.account_id, info.context.db, input.to_model())
         except DomainError as exc:
             return AccountAttributeCreatePayload(user_errors=user_errors(exc))
+        finally:
+            info.context.account_changed()
         return AccountAttributeCreatePayload(attribute=AttributeDefinitionType.from_model(created))
 
     @strawberry.mutation(description="Create a list.", permission_classes=ADMIN)
@@ -74,6 +76,8 @@ class AccountMutations:
             doc = await create_list(info.context.account_id, info.context.db, input.key, input.name)
         except DomainError as exc:
             return AccountListCreatePayload(user_errors=user_errors(exc))
+        finally:
+            info.context.account_changed()
         return AccountListCreatePayload(contact_list=ContactList(key=doc["key"], name=doc["name"]))
 
     @strawberry.mutation(description="Save contact conditions as an audience.", permission_classes=ADMIN)
@@ -100,5 +104,7 @@ class AccountMutations:
             await set_identifier_keys(ctx.account_id, ctx.db, input.primary_key, list(input.secondary_keys))
         except DomainError as exc:
             return AccountIdentifierKeysSetPayload(user_errors=user_errors(exc))
+        finally:
+            ctx.account_changed()
         doc = await get_account(ctx.account_id, ctx.db)
         return AccountIdentifierKeysSetPayload(account=Account.from_doc(doc) if doc else None)
