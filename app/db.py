@@ -81,14 +81,6 @@ def _asc(*fields: str) -> list[tuple[str, int]]:
     return [(f, ASCENDING) for f in fields]
 
 
-def _sorted(field: str, direction: int, *equal: str) -> list[tuple[str, int]]:
-    """An index for pages sorted by ``field`` then ``_id`` (the tie-breaker every listing
-    sorts by) under equality on ``accountId`` and ``equal``: the database walks it in order
-    and stops after the page, instead of sorting every match."""
-    prefix = [("accountId", ASCENDING), *((f, ASCENDING) for f in equal)]
-    return [*prefix, (field, direction), ("_id", direction)]
-
-
 _STRING = {"$type": "string"}
 
 INDEXES: dict[str, list[IndexModel]] = {
@@ -109,16 +101,15 @@ INDEXES: dict[str, list[IndexModel]] = {
             partialFilterExpression={"channels.sms.address": _STRING},
             name="account_sms",
         ),
-        IndexModel(_asc("accountId", "_id"), name="account_id"),
-        IndexModel(_sorted("lastModified", DESCENDING), name="account_lastModified_id"),
-        IndexModel(_sorted("createdAt", ASCENDING), name="account_createdAt_id"),
+        IndexModel([("accountId", ASCENDING), ("lastModified", DESCENDING)], name="account_lastModified"),
+        IndexModel([("accountId", ASCENDING), ("createdAt", ASCENDING)], name="account_createdAt"),
         IndexModel(_asc("accountId", "lists"), name="account_lists"),
     ],
     CONTACT_ALIASES: [IndexModel(_asc("accountId", "cID"), unique=True, name="account_cID")],
     ACTIVITIES: [
-        IndexModel(_sorted("ats", DESCENDING, "cID"), name="account_cID_ats_id"),
-        IndexModel(_sorted("ats", DESCENDING, "action"), name="account_action_ats_id"),
-        IndexModel(_sorted("ats", DESCENDING), name="account_ats_id"),
+        IndexModel([("accountId", 1), ("cID", 1), ("ats", -1)], name="account_cID_ats"),
+        IndexModel([("accountId", 1), ("action", 1), ("ats", -1)], name="account_action_ats"),
+        IndexModel([("accountId", 1), ("ats", -1)], name="account_ats"),
         IndexModel(
             _asc("accountId", "idempotencyKey"),
             unique=True,
@@ -133,15 +124,14 @@ INDEXES: dict[str, list[IndexModel]] = {
     MESSAGES: [IndexModel(_asc("accountId"), name="accountId")],
     ORDERS: [
         IndexModel(_asc("accountId", "orderID"), unique=True, name="account_orderID"),
-        IndexModel(_sorted("purchaseDate", DESCENDING, "cID"), name="account_cID_purchaseDate_id"),
-        IndexModel(_sorted("purchaseDate", DESCENDING), name="account_purchaseDate_id"),
+        IndexModel([("accountId", 1), ("cID", 1), ("purchaseDate", -1)], name="account_cID_purchaseDate"),
     ],
     JOBS: [
-        IndexModel(_sorted("createdAt", DESCENDING), name="account_createdAt_id"),
+        IndexModel([("accountId", 1), ("createdAt", -1)], name="account_createdAt"),
         IndexModel(_asc("state", "leaseUntil"), name="state_leaseUntil"),
         IndexModel(_asc("expireAt"), expireAfterSeconds=0, name="ttl_expireAt"),
     ],
-    ACTIVITY_REPORTS: [IndexModel(_sorted("createdAt", DESCENDING), name="account_createdAt_id")],
+    ACTIVITY_REPORTS: [IndexModel([("accountId", 1), ("createdAt", -1)], name="account_createdAt")],
     # Job result files (GridFS bucket "downloads"; see app/jobs/repository.py).
     "downloads.files": [IndexModel(_asc("metadata.accountId", "uploadDate"), name="account_uploadDate")],
     "downloads.chunks": [IndexModel(_asc("files_id", "n"), unique=True, name="files_id_n")],
@@ -159,26 +149,10 @@ def secondary_key_index(key: str) -> IndexModel:
     )
 
 
-# Indexes of earlier versions, replaced above by ones that also cover the `_id` tie-break.
-RETIRED_INDEXES: dict[str, list[str]] = {
-    CONTACTS: ["account_lastModified", "account_createdAt"],
-    ACTIVITIES: ["account_cID_ats", "account_action_ats", "account_ats"],
-    ORDERS: ["account_cID_purchaseDate"],
-    JOBS: ["account_createdAt"],
-    ACTIVITY_REPORTS: ["account_createdAt"],
-}
-
-
 async def ensure_indexes(db: Database) -> None:
-    """Create every index listed above, plus one unique index per account secondary key,
-    and drop the retired ones."""
+    """Create every index listed above, plus one unique index per account secondary key."""
     for name, models in INDEXES.items():
         await db[name].create_indexes(models)
-    for name, retired in RETIRED_INDEXES.items():
-        existing = await db[name].index_information()
-        for index in retired:
-            if index in existing:
-                await db[name].drop_index(index)
     keys: set[str] = set()
     async for account in db[ACCOUNTS].find(
         {}, {"secondaryKeys": 1, "primaryKey": 1}, max_time_ms=MAX_TIME.request
