@@ -165,7 +165,7 @@ async def floor_w1(db: Database, variables: dict[str, Any]) -> bytes:
         }
         for e in variables["e"]
     ]
-    result = await db["activities"].insert_many(docs, ordered=False)
+    result = await db["activities"].insert_many(docs)
     return orjson.dumps(
         {"data": {"eventsRecord": {"recordedCount": len(result.inserted_ids), "failedCount": 0}}}
     )
