@@ -4,14 +4,11 @@ example operations (one tab each) on real demo contacts."""
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 
 import orjson
 from starlette.staticfiles import StaticFiles
 
-from app.contacts import repository as contacts
-from app.db import Database
 from app.settings import Settings
 
 ASSETS = Path(__file__).parent / "static" / "graphiql"
@@ -75,11 +72,6 @@ def assets() -> StaticFiles:
     return StaticFiles(directory=ASSETS)
 
 
-async def example_refs(db: Database, account_id: str) -> list[str]:
-    """Emails of (up to) three of the account's contacts, for the examples' variables."""
-    return await contacts.some_emails(account_id, db, 3)
-
-
 def demo_key(settings: Settings) -> str | None:
     path = settings.data_dir / DEMO_KEY_FILE
     if settings.is_production or not path.exists():
@@ -130,7 +122,7 @@ def page(key: str | None, refs: list[str]) -> str:
   <style>body {{ margin: 0; height: 100vh; }} #graphiql {{ height: 100vh; }}</style>
 </head>
 <body>
-  <div id="graphiql">{html.escape("Loading GraphiQL...")}</div>
+  <div id="graphiql">Loading GraphiQL...</div>
   <script src="{ASSETS_PATH}/react.production.min.js"></script>
   <script src="{ASSETS_PATH}/react-dom.production.min.js"></script>
   <script src="{ASSETS_PATH}/graphiql.min.js"></script>

@@ -29,6 +29,7 @@ from app import db as database
 from app import graphiql
 from app.account.keys import authenticate
 from app.auth import ANONYMOUS, ApiKeyMiddleware, Authenticator, Principal, hash_key, key_from_authorization
+from app.contacts import repository as contacts_repository
 from app.context import Context, Services
 from app.jobs.handlers import HANDLERS
 from app.jobs.routes import ROUTES as DOWNLOAD_ROUTES
@@ -68,7 +69,8 @@ class GraphQLView(GraphQL[Context, None]):
     async def render_graphql_ide(self, request: Request) -> Response:
         services: Services = request.app.state.services
         key = graphiql.demo_key(services.settings)
-        refs = await graphiql.example_refs(services.db, "demo") if key else []
+        # The examples' variables: emails of three demo contacts (a placeholder if none).
+        refs = await contacts_repository.some_emails("demo", services.db, 3) if key else []
         return HTMLResponse(graphiql.page(key, refs))
 
     def should_render_graphql_ide(self, request: Any) -> bool:
