@@ -33,14 +33,20 @@ from app.settings import Settings
 
 
 def graphql_limits(settings: Settings) -> list[Callable[[], SchemaExtension]]:
-    """Extension factories; the rate limiter they share lives as long as the schema."""
+    """Extension factories; the rate limiter they share lives as long as the schema.
+
+    The validation rules are built once: strawberry's limiters create a rule class per
+    instance, and a new class per request would make every request miss the validation
+    cache (which is keyed by the rules), so each request re-validated its document."""
     limiter = RateLimiter(settings.rate_limit_capacity, settings.rate_limit_restore_rate)
-    root_fields = max_root_fields(settings.max_root_fields)
+    rules = [
+        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+        max_root_fields(settings.max_root_fields),
+    ]
     return [
-        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: AddValidationRules(rules),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-        lambda: AddValidationRules([root_fields]),
         lambda: QueryCost(max_cost=settings.max_query_cost, limiter=limiter),
     ]
 
