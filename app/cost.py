@@ -187,6 +187,10 @@ class _Walk:
 
     def actual(self, selection_sets: list[SelectionSetNode], parent: Any, value: dict[str, Any]) -> int:
         """The objects ``value`` holds for these (merged) selections; JSON scalars are not objects."""
+        return _count_fields(value, _Shape(self, parent, selection_sets))
+
+    def object_fields(self, parent: Any, selection_sets: list[SelectionSetNode]) -> dict[str, _Shape]:
+        """Response key -> shape of each object-valued field of these (merged) selections."""
         groups: dict[str, tuple[Any, list[SelectionSetNode]]] = {}
         for selection_set in selection_sets:
             for node, defined in self.fields(selection_set, parent):
@@ -198,18 +202,48 @@ class _Walk:
                 _, nested = groups.setdefault((node.alias or node.name).value, (named, []))
                 if node.selection_set is not None:
                     nested.append(node.selection_set)
-        return sum(self._objects(value.get(key), named, nested) for key, (named, nested) in groups.items())
-
-    def _objects(self, value: Any, named: Any, selection_sets: list[SelectionSetNode]) -> int:
-        if isinstance(value, list):
-            return sum(self._objects(item, named, selection_sets) for item in value)
-        if isinstance(value, dict):
-            return 1 + self.actual(selection_sets, named, value)
-        return 0
+        return {key: _Shape(self, named, nested) for key, (named, nested) in groups.items()}
 
 
-def _is_list(field: GraphQLField) -> bool:
-    kind = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
+class _Shape:
+    """The object-valued fields under one selection, worked out once (not once per object
+    of a list)."""
+
+    __slots__ = ("_fields", "parent", "selection_sets", "walk")
+
+    def __init__(self, walk: _Walk, parent: Any, selection_sets: list[SelectionSetNode]) -> None:
+        self.walk = walk
+        self.parent = parent
+        self.selection_sets = selection_sets
+        self._fields: dict[str, _Shape] | None = None
+
+    @property
+    def fields(self) -> dict[str, _Shape]:
+        if self._fields is None:
+            self._fields = self.walk.object_fields(self.parent, self.selection_sets)
+        return self._fields
+
+
+def _count_fields(value: dict[str, Any], shape: _Shape) -> int:
+    total = 0
+    for key, child in shape.fields.items():
+        total += _count(value.get(key), child)
+    return total
+
+
+def _count(value: Any, shape: _Shape) -> int:
+    if isinstance(value, dict):
+        return 1 + _count_fields(value, shape)
+    if isinstance(value, list):
+        total = 0
+        for item in value:
+            total += _count(item, shape)
+        return total
+    return 0
+
+
+def _is_list(defined: GraphQLField) -> bool:
+    kind = defined.type.of_type if isinstance(defined.type, GraphQLNonNull) else defined.type
     return isinstance(kind, GraphQLList)
 
 
