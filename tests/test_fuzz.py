@@ -89,7 +89,9 @@ def test_generated_operations_never_fault(server: tuple[str, str]) -> None:
     base, key = server
     # The schema as the running server introspects it (the SDL file's federation @link is
     # not plain GraphQL); schemathesis leaves federation's _entities/_service out.
-    schema = schemathesis.graphql.from_url(f"{base}/graphql", headers={"Authorization": f"Bearer {key}"})
+    schema = schemathesis.graphql.from_url(
+        f"{base}/graphql", headers={"Authorization": f"Bearer {key}"}, timeout=60
+    )
     operations = [result.ok() for result in schema.get_all_operations()]  # type: ignore[union-attr]
     statuses: Counter[int] = Counter()
     codes: Counter[str] = Counter()
