@@ -53,6 +53,13 @@ DB_SECONDS = Histogram(
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5),
     registry=REGISTRY,
 )
+EXECUTIONS = Counter(
+    "contactgraph_graphql_executions",
+    "Executed operations by executor path: compiled (a planned query), fallback (a compiled "
+    "attempt handed to the standard executor, e.g. to report an error) or standard",
+    ["path"],
+    registry=REGISTRY,
+)
 JOBS = Gauge(
     "contactgraph_jobs", "Jobs by state (all accounts), read when scraped", ["state"], registry=REGISTRY
 )

@@ -1,4 +1,5 @@
-"""The strawberry.Schema: the domain roots merged, with parser and validation caches."""
+"""The strawberry.Schema: the domain roots merged, with parser and validation caches and the
+compiled executor."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from app.contacts.queries import ContactQueries
 from app.contacts.subscriptions import ContactSubscriptions
 from app.contacts.types import Contact
 from app.errors import MaskUnexpectedErrors
+from app.executor import CompiledExecutor
 from app.jobs.resolvers import JobMutations, JobQueries, JobSubscriptions
 from app.jobs.types import ActivityReport, Job
 from app.limits import graphql_limits
@@ -73,6 +75,7 @@ Subscription = merge_types("Subscription", (ActivitySubscriptions, ContactSubscr
 def build_schema(settings: Settings | None = None) -> strawberry.federation.Schema:
     """The schema with the extensions ``settings`` asks for (its SDL never depends on them)."""
     production = settings is not None and settings.is_production
+    compiled = settings is None or settings.compiled_execution
     extensions: list[Any] = [lambda: ParserCache(maxsize=1024), lambda: ValidationCache(maxsize=1024)]
     if settings is not None:
         extensions.append(OperationMetrics)
@@ -91,6 +94,8 @@ def build_schema(settings: Settings | None = None) -> strawberry.federation.Sche
         subscription=Subscription,
         types=[Contact, Activity, Order, Job, ActivityReport],
         config=StrawberryConfig(scalar_map=SCALAR_MAP, disable_field_suggestions=production),
+        # Queries run on a compiled plan when they can (app/executor.py), else graphql-core's executor.
+        execution_context_class=CompiledExecutor if compiled else None,
         # Factories: a fresh extension per request; the parser and validation caches are shared.
         extensions=extensions,
     )

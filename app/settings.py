@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     max_aliases: int = Field(default=50, alias="CONTACTGRAPH_MAX_ALIASES")
     max_tokens: int = Field(default=5000, alias="CONTACTGRAPH_MAX_TOKENS")
     max_root_fields: int = Field(default=20, alias="CONTACTGRAPH_MAX_ROOT_FIELDS")
+    compiled_execution: bool = Field(
+        default=True,
+        alias="CONTACTGRAPH_COMPILED_EXECUTION",
+        description="Run queries on compiled plans (app/executor.py); false: graphql-core's executor only.",
+    )
     max_query_cost: int = Field(
         default=25_000,
         alias="CONTACTGRAPH_MAX_QUERY_COST",

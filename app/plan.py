@@ -1,0 +1,319 @@
+"""Query plans for the compiled executor (``app.executor``).
+
+A plan is the operation's fields per object type, collected as graphql-core collects them
+(fragments, inline fragments, aliases and ``@skip``/``@include`` applied, fields merged),
+each with the way its value is obtained and completed:
+
+* ``TYPENAME``: the object type's name;
+* ``READ``: an attribute, or a synchronous method taking only ``self``, read directly;
+* ``RESOLVE``: anything else, through the field's strawberry resolver (``resolver`` set:
+  arguments converted once per request, permission classes checked per object) or, when
+  the field has other field extensions or no strawberry definition, through its graphql-core
+  resolver exactly as graphql-core calls it.
+
+Plans are cached per schema and operation (the parser cache hands out the same document
+for the same text); an operation whose ``@skip``/``@include`` read variables gets one plan
+per combination of their values. ``None`` means "not compilable": abstract types,
+introspection fields, ``@defer``/``@stream`` and fragment arguments.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from enum import Enum
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any, cast
+from weakref import WeakKeyDictionary
+
+from graphql import (
+    DirectiveNode,
+    FieldNode,
+    GraphQLField,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    Undefined,
+    VariableNode,
+    Visitor,
+    is_leaf_type,
+    visit,
+)
+from graphql.execution.collect_fields import FieldDetails, GroupedFieldSet, collect_subfields
+from strawberry.permission import BasePermission, PermissionExtension
+from strawberry.types.field import StrawberryField
+
+if TYPE_CHECKING:
+    from graphql import Executor
+
+# Plans kept per schema (least recently used dropped first).
+MAX_PLANS = 1024
+DEFINITION = "strawberry-definition"  # strawberry's back reference on a GraphQL field
+
+
+class Abandon(Exception):
+    """The compiled run cannot answer this request; the standard executor will."""
+
+
+class Unsupported(Exception):
+    """The operation holds something the compiled executor does not handle."""
+
+
+class Kind(Enum):
+    TYPENAME = "typename"
+    READ = "read"
+    RESOLVE = "resolve"
+
+
+Completer = Callable[[Any, Any], Any]  # (value, run) -> the response value
+
+
+@dataclass(eq=False, slots=True)
+class Resolver:
+    """A strawberry resolver called directly: ``function(source?, **kwargs)``."""
+
+    field: StrawberryField
+    function: Callable[..., Any]
+    takes_self: bool
+    info_parameter: str | None
+    permissions: tuple[BasePermission, ...]
+
+
+@dataclass(eq=False, slots=True)
+class FieldPlan:
+    key: str
+    kind: Kind
+    parent_type: GraphQLObjectType
+    definition: GraphQLField | None  # None for __typename
+    nodes: tuple[FieldNode, ...]
+    read: Callable[[Any], Any] | None
+    resolver: Resolver | None
+    complete: Completer
+
+
+@dataclass(eq=False, slots=True)
+class _Entry:
+    operation: OperationDefinitionNode  # held so that its id is not reused while cached
+    directive_variables: tuple[str, ...]
+    plans: dict[tuple[Any, ...], list[FieldPlan] | None]
+
+
+_cache: WeakKeyDictionary[GraphQLSchema, OrderedDict[int, _Entry]] = WeakKeyDictionary()
+
+
+def for_operation(
+    executor: Executor[Any], root_type: GraphQLObjectType, grouped: GroupedFieldSet
+) -> list[FieldPlan] | None:
+    """The plan of the executor's operation (built on first use), or None if not compilable."""
+    entries = _cache.setdefault(executor.schema, OrderedDict())
+    operation = executor.operation
+    entry = entries.get(id(operation))
+    if entry is None or entry.operation is not operation:
+        entry = _Entry(operation, _directive_variables(executor), {})
+        entries[id(operation)] = entry
+        if len(entries) > MAX_PLANS:
+            entries.popitem(last=False)
+    else:
+        entries.move_to_end(id(operation))
+    coerced = executor.variable_values.coerced
+    values = tuple(coerced.get(name) for name in entry.directive_variables)
+    if values not in entry.plans:
+        try:
+            entry.plans[values] = _Planner(executor).object_fields(root_type, grouped)
+        except Unsupported:
+            entry.plans[values] = None
+    return entry.plans[values]
+
+
+def _directive_variables(executor: Executor[Any]) -> tuple[str, ...]:
+    """Variables read by directives anywhere in the operation or its fragments."""
+    names: set[str] = set()
+
+    class Collect(Visitor):
+        def enter_directive(self, node: DirectiveNode, *_: Any) -> None:
+            for argument in node.arguments or ():
+                if isinstance(argument.value, VariableNode):
+                    names.add(argument.value.name.value)
+
+    for node in (executor.operation, *executor.fragment_definitions.values()):
+        visit(node, Collect())
+    return tuple(sorted(names))
+
+
+class _Planner:
+    def __init__(self, executor: Executor[Any]) -> None:
+        self.executor = executor
+        strawberry_schema = getattr(executor.schema, "_strawberry_schema", None)
+        config = getattr(strawberry_schema, "config", None)
+        self.default_resolver_is_getattr = config is not None and config.default_resolver is getattr
+        # Schema-wide exception handlers wrap resolvers: leave such schemas to graphql-core.
+        self.handlers = bool(getattr(strawberry_schema, "exception_handlers", ()))
+
+    def object_fields(self, object_type: GraphQLObjectType, grouped: GroupedFieldSet) -> list[FieldPlan]:
+        fields = []
+        for key, details in grouped.items():
+            if any(d.fragment_variable_values is not None for d in details):
+                raise Unsupported("fragment arguments")
+            nodes = tuple(d.node for d in details)
+            name = nodes[0].name.value
+            if name == "__typename":
+                fields.append(self._typename(key, object_type, nodes))
+                continue
+            if name.startswith("__"):
+                raise Unsupported("introspection")
+            definition = object_type.fields.get(name)
+            if definition is None:  # graphql-core leaves unknown fields out too
+                continue
+            fields.append(self._field(key, object_type, definition, nodes, details))
+        return fields
+
+    def _typename(self, key: str, object_type: GraphQLObjectType, nodes: tuple[FieldNode, ...]) -> FieldPlan:
+        return FieldPlan(key, Kind.TYPENAME, object_type, None, nodes, None, None, _leaf_nullable(str))
+
+    def _field(
+        self,
+        key: str,
+        object_type: GraphQLObjectType,
+        definition: GraphQLField,
+        nodes: tuple[FieldNode, ...],
+        details: list[FieldDetails],
+    ) -> FieldPlan:
+        complete = self._completer(definition.type, details)
+        field = definition.extensions.get(DEFINITION)
+        if not isinstance(field, StrawberryField) or self.handlers:
+            return FieldPlan(key, Kind.RESOLVE, object_type, definition, nodes, None, None, complete)
+        read = self._reader(field)
+        if read is not None:
+            return FieldPlan(key, Kind.READ, object_type, definition, nodes, read, None, complete)
+        resolver = _resolver(field)
+        return FieldPlan(key, Kind.RESOLVE, object_type, definition, nodes, None, resolver, complete)
+
+    def _reader(self, field: StrawberryField) -> Callable[[Any], Any] | None:
+        """A direct read for plain fields: what strawberry's resolver would return."""
+        base = field.base_resolver
+        if field.extensions:
+            return None
+        if base is None:
+            return attrgetter(field.python_name) if self.default_resolver_is_getattr else None
+        if (
+            field.arguments
+            or base.is_async
+            or base.info_parameter is not None
+            or base.root_parameter is not None
+            or base.parent_parameter is not None
+        ):
+            return None
+        function = base.wrapped_func
+        if not callable(function):
+            return None
+        if base.self_parameter is not None:
+            return function
+        return lambda _source: function()
+
+    def _completer(self, gtype: Any, details: list[FieldDetails]) -> Completer:
+        if isinstance(gtype, GraphQLNonNull):
+            return _non_null(self._completer(gtype.of_type, details), gtype.of_type)
+        if isinstance(gtype, GraphQLList):
+            return _list(self._completer(gtype.of_type, details))
+        if is_leaf_type(gtype):
+            return _leaf_nullable(gtype.coerce_output_value)
+        if isinstance(gtype, GraphQLObjectType):
+            executor = self.executor
+            grouped, defer_usages, _ = collect_subfields(
+                executor.schema,
+                executor.fragments,
+                executor.variable_values,
+                executor.operation,
+                gtype,
+                details,
+                executor.hide_suggestions,
+            )
+            if defer_usages:
+                raise Unsupported("@defer")
+            return _object(gtype, self.object_fields(gtype, grouped))
+        raise Unsupported(f"abstract type {gtype}")
+
+
+def _resolver(field: StrawberryField) -> Resolver | None:
+    """The field's strawberry resolver, when only permission classes wrap it."""
+    base = field.base_resolver
+    if base is None or base.root_parameter is not None or base.parent_parameter is not None:
+        return None
+    permissions: list[BasePermission] = []
+    for extension in field.extensions:
+        if not isinstance(extension, PermissionExtension):
+            return None
+        permissions.extend(extension.permissions)
+    function = base.wrapped_func
+    if not callable(function):
+        return None
+    info = base.info_parameter
+    return Resolver(
+        field=field,
+        function=function,
+        takes_self=base.self_parameter is not None,
+        info_parameter=info.name if info is not None else None,
+        permissions=tuple(permissions),
+    )
+
+
+def _leaf_nullable(coerce: Callable[[Any], Any]) -> Completer:
+    def complete(value: Any, _run: Any) -> Any:
+        if value is None or value is Undefined:
+            return None
+        out = coerce(value)
+        if out is None or out is Undefined:
+            raise Abandon
+        return out
+
+    return complete
+
+
+def _non_null(inner: Completer, inner_type: Any) -> Completer:
+    if is_leaf_type(inner_type):
+        coerce = inner_type.coerce_output_value
+
+        def leaf(value: Any, _run: Any) -> Any:
+            if value is None or value is Undefined:
+                raise Abandon
+            out = coerce(value)
+            if out is None or out is Undefined:
+                raise Abandon
+            return out
+
+        return leaf
+
+    def complete(value: Any, run: Any) -> Any:
+        out = inner(value, run)
+        if out is None:
+            raise Abandon
+        return out
+
+    return complete
+
+
+def _list(item: Completer) -> Completer:
+    def complete(value: Any, run: Any) -> Any:
+        if value is None or value is Undefined:
+            return None
+        if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+            raise Abandon
+        return [item(v, run) for v in value]
+
+    return complete
+
+
+def _object(gtype: GraphQLObjectType, fields: list[FieldPlan]) -> Completer:
+    is_type_of = gtype.is_type_of
+
+    def complete(value: Any, run: Any) -> Any:
+        if value is None or value is Undefined:
+            return None
+        if is_type_of is not None and is_type_of(value, cast(Any, None)) is not True:
+            raise Abandon
+        return run.object(fields, value)
+
+    return complete
