@@ -13,8 +13,8 @@ each with the way its value is obtained and completed:
 
 Plans are cached per schema and operation (the parser cache hands out the same document
 for the same text); an operation whose ``@skip``/``@include`` read variables gets one plan
-per combination of their values. ``None`` means "not compilable": abstract types,
-introspection fields, ``@defer``/``@stream`` and fragment arguments.
+per combination of their values (up to ``MAX_VARIANTS``). ``None`` means "not compilable":
+abstract types, introspection fields, ``@defer``/``@stream`` and fragment arguments.
 """
 
 from __future__ import annotations
@@ -51,6 +51,8 @@ if TYPE_CHECKING:
 
 # Plans kept per schema (least recently used dropped first).
 MAX_PLANS = 1024
+# Plans kept per operation, one per combination of its directives' variable values.
+MAX_VARIANTS = 16
 DEFINITION = "strawberry-definition"  # strawberry's back reference on a GraphQL field
 
 
@@ -119,13 +121,16 @@ def for_operation(
     else:
         entries.move_to_end(id(operation))
     coerced = executor.variable_values.coerced
-    values = tuple(coerced.get(name) for name in entry.directive_variables)
-    if values not in entry.plans:
-        try:
-            entry.plans[values] = _Planner(executor).object_fields(root_type, grouped)
-        except Unsupported:
-            entry.plans[values] = None
-    return entry.plans[values]
+    values = tuple(repr(coerced.get(name)) for name in entry.directive_variables)
+    if values in entry.plans:
+        return entry.plans[values]
+    try:
+        built: list[FieldPlan] | None = _Planner(executor).object_fields(root_type, grouped)
+    except Unsupported:
+        built = None
+    if len(entry.plans) < MAX_VARIANTS:
+        entry.plans[values] = built
+    return built
 
 
 def _directive_variables(executor: Executor[Any]) -> tuple[str, ...]:
