@@ -300,3 +300,11 @@ async def test_generated_documents_get_the_same_answers(two: Two) -> None:
         body = await two.both(query)
         assert "errors" not in body, (query, body["errors"])
     assert executions("compiled") == compiled_before + len(documents)
+
+
+async def test_metrics_count_executions_by_path(two: Two) -> None:
+    await two.both("{ contacts(first: 1) { edges { node { cID } } } }")
+
+    text = (await two.compiled.http.get("/metrics")).text
+
+    assert 'contactgraph_graphql_executions_total{path="compiled"}' in text
