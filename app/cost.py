@@ -135,6 +135,18 @@ class _Walk:
                     inner = self.schema.get_type(fragment.type_condition.name.value)
                     yield from self.fields(fragment.selection_set, inner)
 
+    def object_valued(
+        self, selection_set: SelectionSetNode, parent: Any
+    ) -> Iterator[tuple[FieldNode, GraphQLField, Any]]:
+        """(field node, definition, named type) of the fields whose values are objects;
+        introspection fields and scalars (JSON included) are left out."""
+        for node, defined in self.fields(selection_set, parent):
+            if defined is None or node.name.value.startswith("__"):
+                continue
+            named = get_named_type(defined.type)
+            if is_composite_type(named):
+                yield node, defined, named
+
     def argument(self, node: FieldNode, name: str) -> Any:
         for argument in node.arguments or ():
             if argument.name.value == name:
@@ -148,12 +160,7 @@ class _Walk:
         if selection_set is None:
             return 0
         total = 0
-        for node, defined in self.fields(selection_set, parent):
-            if defined is None or node.name.value.startswith("__"):
-                continue
-            named = get_named_type(defined.type)
-            if not is_composite_type(named):
-                continue
+        for node, defined, named in self.object_valued(selection_set, parent):
             if "first" in defined.args:  # a connection: its lists hold `first` items
                 first = self.argument(node, "first")
                 size = first if isinstance(first, int) and 0 <= first <= MAX_PAGE_SIZE else DEFAULT_PAGE_SIZE
@@ -193,12 +200,7 @@ class _Walk:
         """Response key -> shape of each object-valued field of these (merged) selections."""
         groups: dict[str, tuple[Any, list[SelectionSetNode]]] = {}
         for selection_set in selection_sets:
-            for node, defined in self.fields(selection_set, parent):
-                if defined is None or node.name.value.startswith("__"):
-                    continue
-                named = get_named_type(defined.type)
-                if not is_composite_type(named):
-                    continue
+            for node, _, named in self.object_valued(selection_set, parent):
                 _, nested = groups.setdefault((node.alias or node.name).value, (named, []))
                 if node.selection_set is not None:
                     nested.append(node.selection_set)

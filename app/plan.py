@@ -176,7 +176,7 @@ class _Planner:
         return fields
 
     def _typename(self, key: str, object_type: GraphQLObjectType, nodes: tuple[FieldNode, ...]) -> FieldPlan:
-        return FieldPlan(key, Kind.TYPENAME, object_type, None, nodes, None, None, _leaf_nullable(str))
+        return FieldPlan(key, Kind.TYPENAME, object_type, None, nodes, None, None, _leaf(str, nullable=True))
 
     def _field(
         self,
@@ -220,11 +220,13 @@ class _Planner:
 
     def _completer(self, gtype: Any, details: list[FieldDetails]) -> Completer:
         if isinstance(gtype, GraphQLNonNull):
-            return _non_null(self._completer(gtype.of_type, details), gtype.of_type)
+            if is_leaf_type(gtype.of_type):
+                return _leaf(gtype.of_type.coerce_output_value, nullable=False)
+            return _non_null(self._completer(gtype.of_type, details))
         if isinstance(gtype, GraphQLList):
             return _list(self._completer(gtype.of_type, details))
         if is_leaf_type(gtype):
-            return _leaf_nullable(gtype.coerce_output_value)
+            return _leaf(gtype.coerce_output_value, nullable=True)
         if isinstance(gtype, GraphQLObjectType):
             executor = self.executor
             grouped, defer_usages, _ = collect_subfields(
@@ -265,10 +267,12 @@ def _resolver(field: StrawberryField) -> Resolver | None:
     )
 
 
-def _leaf_nullable(coerce: Callable[[Any], Any]) -> Completer:
+def _leaf(coerce: Callable[[Any], Any], *, nullable: bool) -> Completer:
     def complete(value: Any, _run: Any) -> Any:
         if value is None or value is Undefined:
-            return None
+            if nullable:
+                return None
+            raise Abandon
         out = coerce(value)
         if out is None or out is Undefined:
             raise Abandon
@@ -277,20 +281,7 @@ def _leaf_nullable(coerce: Callable[[Any], Any]) -> Completer:
     return complete
 
 
-def _non_null(inner: Completer, inner_type: Any) -> Completer:
-    if is_leaf_type(inner_type):
-        coerce = inner_type.coerce_output_value
-
-        def leaf(value: Any, _run: Any) -> Any:
-            if value is None or value is Undefined:
-                raise Abandon
-            out = coerce(value)
-            if out is None or out is Undefined:
-                raise Abandon
-            return out
-
-        return leaf
-
+def _non_null(inner: Completer) -> Completer:
     def complete(value: Any, run: Any) -> Any:
         out = inner(value, run)
         if out is None:
