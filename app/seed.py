@@ -18,7 +18,7 @@ from app.account.lists import create_list
 from app.account.setup import create_account
 from app.activities import repository as activities_repository
 from app.activities.record import register_property_types
-from app.activities.retention import expire_at
+from app.activities.retention import RETENTION_MONTHS, add_months, expire_at
 from app.auth import ALL_SCOPES
 from app.commerce import repository as orders_repository
 from app.contacts import repository as contacts_repository
@@ -276,8 +276,10 @@ def _activities(
             }
         )
 
+    # Only inside retention: an older activity would be deleted (TTL) as soon as it is stored.
+    oldest = max(created, add_months(now, -RETENTION_MONTHS) + timedelta(days=1))
     while len(out) < n:
-        ats = created + (now - created) * rng.random()
+        ats = oldest + (now - oldest) * rng.random()
         if rng.random() < 0.6:
             message = rng.choice(messages)
             mc_id = f"{rng.randint(100, 999)}:{message['_id']}:ot:{cid}:1"

@@ -8,7 +8,9 @@ from app.db import ACTIVITIES, CONTACTS, ORDERS, Database, Document
 from app.seed import seed_demo
 from tests.conftest import Api
 
-NOW = datetime(2026, 11, 1, tzinfo=UTC)
+# Today (not a fixed date): seeded activities stay inside retention, which the TTL monitor
+# measures against the real clock.
+NOW = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 async def snapshot(db: Database, account: str) -> tuple[list[Document], list[str]]:
@@ -65,6 +67,8 @@ async def test_demo_account_is_configured_and_queryable(api: Api) -> None:
         assert edge["node"]["channels"]["email"]["subscribeStatus"] == "SUBSCRIBED"
     assert await api.db[CONTACTS].count_documents({"accountId": "demo"}) == 500
     assert await api.db[ACTIVITIES].count_documents({"accountId": "demo"}) == result.activities == 2000
+    # none already past retention (the TTL monitor would delete it at any moment)
+    assert await api.db[ACTIVITIES].count_documents({"accountId": "demo", "expireAt": {"$lte": NOW}}) == 0
     assert await api.db[ORDERS].count_documents({"accountId": "demo"}) == result.orders > 0
     by_custid = await api.ok(
         '{ contact(ref: "custID:C100007") { attribute(key: "custID") } }', key=result.api_key
