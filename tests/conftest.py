@@ -5,7 +5,8 @@ driven through httpx, and a PyMongo CommandListener that counts database command
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -134,6 +135,22 @@ class Api:
 
 def email_contact(address: str, **extra: Any) -> Document:
     return {"channels": {"email": {"address": address, "subscribeStatus": "none", "invalid": False}}, **extra}
+
+
+@asynccontextmanager
+async def app_client(
+    settings: Settings, *, key: str | None = None, listeners: Sequence[CommandListener] = ()
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An app of its own built from ``settings`` (started, then stopped) and an HTTP client
+    on it; with ``key``, every request carries it."""
+    app = create_app(settings, mongo_listeners=listeners)
+    async with (
+        LifespanManager(app) as manager,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://t") as http,
+    ):
+        if key is not None:
+            http.headers["Authorization"] = f"Bearer {key}"
+        yield http
 
 
 @pytest.fixture

@@ -8,12 +8,10 @@ from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
 from app.cost import LeakyBucket, RateLimiter
-from app.main import create_app
 from app.settings import Settings
-from tests.conftest import Api, CommandCounter, email_contact
+from tests.conftest import Api, CommandCounter, app_client, email_contact
 
 NESTED = """{ contacts(first: 50) { edges { node { cID
   cart { items { productID } }
@@ -101,12 +99,7 @@ async def tight(
             "max_root_fields": 3,
         }
     )
-    app = create_app(small, mongo_listeners=[counter])
-    async with (
-        LifespanManager(app) as manager,
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://t") as http,
-    ):
-        http.headers["Authorization"] = f"Bearer {key}"
+    async with app_client(small, key=key, listeners=[counter]) as http:
         assert (await http.post("/graphql", json={"query": "{ account { id } }"})).status_code == 200
         counter.reset()
         yield http, counter
@@ -167,13 +160,8 @@ async def test_throttled_requests_get_a_retry_hint_and_no_database_command(
     await api.contacts("acme", *[email_contact(f"c{i}@example.com") for i in range(300)])
     counter = CommandCounter(db_name)
     small = settings.model_copy(update={"rate_limit_capacity": 1000, "rate_limit_restore_rate": 1})
-    app = create_app(small, mongo_listeners=[counter])
     query = {"query": "{ contacts(first: 300) { edges { node { cID } } } }"}  # really returns 601
-    async with (
-        LifespanManager(app) as manager,
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://t") as http,
-    ):
-        http.headers["Authorization"] = f"Bearer {key}"
+    async with app_client(small, key=key, listeners=[counter]) as http:
         ok = (await http.post("/graphql", json=query)).json()
         assert ok["extensions"]["cost"]["actualQueryCost"] == 601
         assert ok["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"] == pytest.approx(399, abs=2)

@@ -15,18 +15,16 @@ from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from bson import ObjectId
 from graphql import GraphQLNonNull, GraphQLObjectType, get_named_type, is_leaf_type, parse, validate
 
 from app.activities import repository as activities
 from app.auth import ScopeName
 from app.commerce import repository as orders
-from app.main import create_app
 from app.metrics import EXECUTIONS
 from app.schema import schema
 from app.settings import Settings
-from tests.conftest import Api, CommandCounter, email_contact
+from tests.conftest import Api, CommandCounter, app_client, email_contact
 
 T0 = datetime(2026, 3, 1, 8, 30, tzinfo=UTC)
 MESSAGE = ObjectId()
@@ -122,13 +120,8 @@ async def two(api: Api, settings: Settings) -> AsyncIterator[Two]:
     await activities.insert_many("acme", api.db, events)
     await orders.insert_many("acme", api.db, placed)
     counter = CommandCounter(settings.mongodb_db)
-    standard_app = create_app(
-        settings.model_copy(update={"compiled_execution": False}), mongo_listeners=[counter]
-    )
-    async with (
-        LifespanManager(standard_app) as manager,
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://test") as http,
-    ):
+    standard = settings.model_copy(update={"compiled_execution": False})
+    async with app_client(standard, listeners=[counter]) as http:
         yield Two(api, http, counter, key, narrow, cids)
 
 

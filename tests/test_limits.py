@@ -9,11 +9,9 @@ from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
-from app.main import create_app
 from app.settings import Settings
-from tests.conftest import Api, CommandCounter
+from tests.conftest import Api, CommandCounter, app_client
 
 
 @pytest.fixture
@@ -26,12 +24,7 @@ async def limited(
     tight = settings.model_copy(
         update={"max_query_depth": 6, "max_aliases": 3, "max_tokens": 400, "max_body_bytes": 100_000}
     )
-    app = create_app(tight, mongo_listeners=[counter])
-    async with (
-        LifespanManager(app) as manager,
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://t") as http,
-    ):
-        http.headers["Authorization"] = f"Bearer {key}"
+    async with app_client(tight, key=key, listeners=[counter]) as http:
         assert (await http.post("/graphql", json={"query": "{ account { id } }"})).status_code == 200
         counter.reset()
         yield http, counter, key
@@ -150,13 +143,8 @@ async def test_production_hides_introspection_suggestions_and_faults(
 ) -> None:
     key = await api.account("acme")
     production = settings.model_copy(update={"env": "production"})
-    app = create_app(production)
     caplog.set_level(logging.ERROR, logger="contactgraph.errors")
-    async with (
-        LifespanManager(app) as manager,
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://t") as http,
-    ):
-        http.headers["Authorization"] = f"Bearer {key}"
+    async with app_client(production, key=key) as http:
         introspection = await http.post("/graphql", json={"query": "{ __schema { types { name } } }"})
         typo = await http.post("/graphql", json={"query": "{ acount { id } }"})
         ide = await http.get("/graphql", headers={"Accept": "text/html"})

@@ -6,14 +6,11 @@ import json
 import logging
 import time
 
-import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
 from app.embedded import EmbeddedMongo
-from app.main import create_app
 from app.settings import Settings
-from tests.conftest import Api
+from tests.conftest import Api, app_client
 
 
 async def test_healthz_answers_without_a_key(api: Api) -> None:
@@ -34,11 +31,7 @@ async def test_readyz_is_503_within_five_seconds_when_the_database_is_gone(db_na
     server = EmbeddedMongo(None)
     server.start()
     settings = Settings(MONGODB_URI=server.uri, MONGODB_DB=db_name, CONTACTGRAPH_DB_SELECTION_TIMEOUT_MS=1000)
-    app = create_app(settings)
-    async with (
-        LifespanManager(app) as manager,
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://t") as http,
-    ):
+    async with app_client(settings) as http:
         assert (await http.get("/readyz")).status_code == 200
         server.stop()
 

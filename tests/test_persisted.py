@@ -13,13 +13,11 @@ from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
 from app.cli import main as cli
-from app.main import create_app
 from app.persisted import load_manifest, sha256
 from app.settings import Settings
-from tests.conftest import Api, CommandCounter, email_contact
+from tests.conftest import Api, CommandCounter, app_client, email_contact
 from tests.live import graphql_ws, live_server
 
 QUERY = "query Count { contacts { totalCount } }"
@@ -117,11 +115,7 @@ async def safelisted(
     await api.contacts("acme", email_contact("a@example.com"))
     counter = CommandCounter(db_name)
     strict = settings.model_copy(update={"persisted_queries": "safelist", "safelist_file": manifest})
-    async with (
-        LifespanManager(create_app(strict, mongo_listeners=[counter])) as manager,
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://t") as http,
-    ):
-        http.headers["Authorization"] = f"Bearer {key}"
+    async with app_client(strict, key=key, listeners=[counter]) as http:
         yield http, counter
 
 

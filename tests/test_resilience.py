@@ -11,16 +11,14 @@ import time
 from pathlib import Path
 
 import httpx
-from asgi_lifespan import LifespanManager
 
 from app.account.keys import create_api_key
 from app.account.setup import create_account
 from app.auth import ALL_SCOPES
 from app.db import connect
 from app.embedded import EmbeddedMongo
-from app.main import create_app
 from app.settings import Settings
-from tests.conftest import Api
+from tests.conftest import Api, app_client
 from tests.live import free_port
 
 ROOT = Path(__file__).parent.parent
@@ -39,14 +37,7 @@ async def test_a_database_outage_fails_fast_masked_and_recovers_without_a_restar
     key, _ = await create_api_key("acme", setup[db_name], "k", ALL_SCOPES)
     await setup.close()
     try:
-        async with (
-            LifespanManager(create_app(settings)) as manager,
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=manager.app),
-                base_url="http://t",
-                headers={"Authorization": f"Bearer {key}"},
-            ) as http,
-        ):
+        async with app_client(settings, key=key) as http:
             assert (await http.post("/graphql", json=QUERY)).json()["data"] == {"contacts": {"totalCount": 0}}
             server.stop()
 
@@ -118,11 +109,7 @@ async def test_cors_only_for_configured_origins_and_no_cross_site_form_posts(
     api: Api, settings: Settings
 ) -> None:
     key = await api.account("acme")
-    app = create_app(settings.model_copy(update={"cors_origins": ["https://app.example.com"]}))
-    async with (
-        LifespanManager(app) as manager,
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://t") as http,
-    ):
+    async with app_client(settings.model_copy(update={"cors_origins": ["https://app.example.com"]})) as http:
 
         def preflight(origin: str) -> dict[str, str]:
             return {

@@ -3,8 +3,6 @@ gives a server span with the operation's name, and its MongoDB commands give cli
 
 from __future__ import annotations
 
-import httpx
-from asgi_lifespan import LifespanManager
 from opentelemetry import trace
 from opentelemetry.instrumentation.pymongo import PymongoInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
@@ -12,9 +10,8 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
-from app.main import create_app
 from app.settings import Settings
-from tests.conftest import Api, email_contact
+from tests.conftest import Api, app_client, email_contact
 
 
 async def test_operations_and_database_commands_become_spans(api: Api, settings: Settings) -> None:
@@ -26,10 +23,7 @@ async def test_operations_and_database_commands_become_spans(api: Api, settings:
     trace.set_tracer_provider(provider)  # the process's provider: the app uses it as it is
     traced = settings.model_copy(update={"otel": True})
     try:
-        async with (
-            LifespanManager(create_app(traced)) as manager,
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://t") as http,
-        ):
+        async with app_client(traced) as http:
             response = await http.post(
                 "/graphql",
                 json={"query": "query Everyone { contacts { totalCount edges { node { email } } } }"},

@@ -9,11 +9,9 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
-from app.main import create_app
 from app.settings import Settings
-from tests.conftest import Api, CommandCounter, email_contact
+from tests.conftest import Api, CommandCounter, app_client, email_contact
 
 CONTACT = 'query { contact(ref: "a@example.com") { cID } }'
 DEFINE = """mutation { accountAttributeCreate(input: {key: "tier", type: STRING}) { userErrors { code } } }"""
@@ -28,12 +26,9 @@ async def cached(
     key = await api.account("acme")
     await api.contacts("acme", email_contact("a@example.com"))
     counter = CommandCounter(db_name)
-    app = create_app(settings.model_copy(update={"account_cache_s": 0.5}), mongo_listeners=[counter])
-    async with (
-        LifespanManager(app) as manager,
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://t") as http,
-    ):
-        http.headers["Authorization"] = f"Bearer {key}"
+    async with app_client(
+        settings.model_copy(update={"account_cache_s": 0.5}), key=key, listeners=[counter]
+    ) as http:
         yield http, counter
 
 

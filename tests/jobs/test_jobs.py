@@ -12,7 +12,7 @@ from strawberry.relay import to_base64
 from app.db import CONTACTS, JOBS
 from app.jobs import repository
 from app.jobs.runner import MAX_ATTEMPTS, JobRunner
-from tests.conftest import Api
+from tests.conftest import Api, app_client
 
 IMPORT = """mutation($input: ContactsImportInput!) { contactsImport(input: $input) {
   job { id kind state percentDone sourceFileName } userErrors { field message code } } }"""
@@ -237,16 +237,7 @@ async def test_jobs_of_another_account_are_invisible(api: Api, key: str) -> None
 
 
 async def test_the_gateway_runs_jobs_itself_by_default(api: Api, key: str, settings: Any) -> None:
-    import httpx
-    from asgi_lifespan import LifespanManager
-
-    from app.main import create_app
-
-    app = create_app(settings.model_copy(update={"run_jobs": True}))
-    async with (
-        LifespanManager(app) as manager,
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://t") as http,
-    ):
+    async with app_client(settings.model_copy(update={"run_jobs": True})) as http:
         response = await http.post(
             "/graphql",
             json={"query": IMPORT, "variables": {"input": {"contacts": [contact(7)]}}},
