@@ -39,6 +39,12 @@ ORDERS = "orders"
 JOBS = "jobs"
 ACTIVITY_REPORTS = "activityReports"
 
+# Commands the driver sends on its own (monitoring, sessions, auth), not on the app's
+# behalf: command counts (tests, the bench) leave them out.
+DRIVER_COMMANDS = frozenset(
+    {"hello", "ismaster", "isMaster", "ping", "endSessions", "killCursors", "saslStart", "saslContinue"}
+)
+
 
 @dataclass
 class TimeLimits:

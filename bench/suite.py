@@ -33,7 +33,7 @@ import orjson
 from asgi_lifespan import LifespanManager
 from pymongo.monitoring import CommandFailedEvent, CommandListener, CommandStartedEvent, CommandSucceededEvent
 
-from app.db import Database, connect
+from app.db import DRIVER_COMMANDS, Database, connect
 from app.embedded import EmbeddedMongo
 from app.main import create_app
 from app.settings import Settings
@@ -47,16 +47,6 @@ DATABASE = "contactgraph_bench"  # + "_N" for N contacts
 CLI = str(Path(sys.executable).parent / "contactgraph")
 TICK = os.sysconf("SC_CLK_TCK")
 CONCURRENCY = 16
-HOUSEKEEPING = {
-    "hello",
-    "ismaster",
-    "isMaster",
-    "ping",
-    "endSessions",
-    "killCursors",
-    "saslStart",
-    "saslContinue",
-}
 
 
 class Counter(CommandListener):
@@ -64,7 +54,7 @@ class Counter(CommandListener):
         self.names: list[str] = []
 
     def started(self, event: CommandStartedEvent) -> None:
-        if event.command_name not in HOUSEKEEPING:
+        if event.command_name not in DRIVER_COMMANDS:
             self.names.append(f"{event.command_name}:{event.command.get(event.command_name)}")
 
     def succeeded(self, event: CommandSucceededEvent) -> None:

@@ -23,22 +23,10 @@ from app.account.keys import create_api_key
 from app.account.setup import create_account
 from app.auth import ALL_SCOPES, ScopeName
 from app.contacts import repository as contacts_repository
-from app.db import Database, Document
+from app.db import DRIVER_COMMANDS, Database, Document
 from app.embedded import EmbeddedMongo
 from app.main import create_app
 from app.settings import Settings
-
-# Commands the driver sends on its own (monitoring, sessions), not on the app's behalf.
-HOUSEKEEPING = {
-    "hello",
-    "ismaster",
-    "isMaster",
-    "ping",
-    "endSessions",
-    "killCursors",
-    "saslStart",
-    "saslContinue",
-}
 
 
 @pytest.fixture(scope="session")
@@ -59,7 +47,7 @@ class CommandCounter(CommandListener):
         self.commands: list[tuple[str, Document]] = []
 
     def started(self, event: CommandStartedEvent) -> None:
-        if event.database_name == self.db_name and event.command_name not in HOUSEKEEPING:
+        if event.database_name == self.db_name and event.command_name not in DRIVER_COMMANDS:
             self.commands.append((event.command_name, dict(event.command)))
 
     def succeeded(self, event: CommandSucceededEvent) -> None:
