@@ -106,7 +106,6 @@ class _Prepared:
     def __init__(self, run: _Run, field: plan.FieldPlan) -> None:
         executor = run.executor
         definition = field.definition
-        assert definition is not None  # only __typename has none
         node = field.nodes[0]
         self.resolve = definition.resolve or executor.field_resolver
         self.graphql_info = executor.build_resolve_info(
@@ -155,8 +154,6 @@ class _Run:
             kind = field.kind
             if kind is plan.Kind.READ:
                 out[field.key] = field.complete(field.read(source), self)  # type: ignore[misc]
-            elif kind is plan.Kind.TYPENAME:
-                out[field.key] = field.parent_type.name
             else:
                 value = self.resolve(field, source)
                 if self.is_awaitable(value):

@@ -4,8 +4,8 @@ A plan is the operation's fields per object type, collected as graphql-core coll
 (fragments, inline fragments, aliases and ``@skip``/``@include`` applied, fields merged),
 each with the way its value is obtained and completed:
 
-* ``TYPENAME``: the object type's name;
-* ``READ``: an attribute, or a synchronous method taking only ``self``, read directly;
+* ``READ``: an attribute, or a synchronous method taking only ``self``, read directly
+  (``__typename``: the object type's name);
 * ``RESOLVE``: anything else, through the field's strawberry resolver (``resolver`` set:
   arguments converted once per request, permission classes checked per object) or, when
   the field has other field extensions or no strawberry definition, through its graphql-core
@@ -35,6 +35,7 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
+    GraphQLString,
     OperationDefinitionNode,
     Undefined,
     VariableNode,
@@ -43,6 +44,7 @@ from graphql import (
     visit,
 )
 from graphql.execution.collect_fields import FieldDetails, GroupedFieldSet, collect_subfields
+from graphql.type.introspection import TypeNameMetaFieldDef
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.types.field import StrawberryField
 
@@ -65,7 +67,6 @@ class Unsupported(Exception):
 
 
 class Kind(Enum):
-    TYPENAME = "typename"
     READ = "read"
     RESOLVE = "resolve"
 
@@ -89,7 +90,7 @@ class FieldPlan:
     key: str
     kind: Kind
     parent_type: GraphQLObjectType
-    definition: GraphQLField | None  # None for __typename
+    definition: GraphQLField
     nodes: tuple[FieldNode, ...]
     read: Callable[[Any], Any] | None
     resolver: Resolver | None
@@ -165,7 +166,7 @@ class _Planner:
             nodes = tuple(d.node for d in details)
             name = nodes[0].name.value
             if name == "__typename":
-                fields.append(self._typename(key, object_type, nodes))
+                fields.append(_typename(key, object_type, nodes))
                 continue
             if name.startswith("__"):
                 raise Unsupported("introspection")
@@ -174,9 +175,6 @@ class _Planner:
                 continue
             fields.append(self._field(key, object_type, definition, nodes, details))
         return fields
-
-    def _typename(self, key: str, object_type: GraphQLObjectType, nodes: tuple[FieldNode, ...]) -> FieldPlan:
-        return FieldPlan(key, Kind.TYPENAME, object_type, None, nodes, None, None, _leaf(str, nullable=True))
 
     def _field(
         self,
@@ -242,6 +240,14 @@ class _Planner:
                 raise Unsupported("@defer")
             return _object(gtype, self.object_fields(gtype, grouped))
         raise Unsupported(f"abstract type {gtype}")
+
+
+def _typename(key: str, object_type: GraphQLObjectType, nodes: tuple[FieldNode, ...]) -> FieldPlan:
+    name = object_type.name
+    complete = _leaf(GraphQLString.coerce_output_value, nullable=False)  # String!
+    return FieldPlan(
+        key, Kind.READ, object_type, TypeNameMetaFieldDef, nodes, lambda _source: name, None, complete
+    )
 
 
 def _resolver(field: StrawberryField) -> Resolver | None:
