@@ -77,7 +77,8 @@ async def count_by_state(db: Database) -> dict[str, int]:
 
 async def claim_next(db: Database, owner: str, lease: timedelta) -> Document | None:
     """Take the oldest job that is new, or whose worker's lease ran out (any account):
-    the one unscoped query, since a worker serves every account."""
+    unscoped, since a worker serves every account (the only other unscoped read is
+    ``count_by_state``, which returns counts for /metrics and no document)."""
     now = datetime.now(UTC)
     query = {
         "$or": [
