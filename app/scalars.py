@@ -9,6 +9,8 @@ import strawberry
 from bson import ObjectId
 from strawberry.types.scalar import ScalarDefinition
 
+from app.sizes import MAX_JSON_DEPTH, too_deep
+
 
 def parse_datetime(value: object) -> datetime:
     """ISO 8601 (with ``Z`` or an offset) or ``YYYY-MM-DD HH:MM:SS``; naive values are UTC."""
@@ -53,16 +55,23 @@ def to_json_value(value: Any) -> Any:
 
 
 def sanitize_json(value: Any, path: str = "") -> Any:
-    """Reject keys that could reach a query as an operator or a path: ``$x`` and ``a.b``."""
+    """Reject keys that could reach a query as an operator or a path (``$x`` and ``a.b``) and
+    values nested deeper than MAX_JSON_DEPTH."""
+    if too_deep(value):
+        raise ValueError(f"JSON values nest at most {MAX_JSON_DEPTH} levels of objects and arrays")
+    return _sanitize(value, path)
+
+
+def _sanitize(value: Any, path: str) -> Any:
     if isinstance(value, dict):
         clean: dict[str, Any] = {}
         for key, item in value.items():
             if not isinstance(key, str) or key.startswith("$") or "." in key or "\x00" in key:
                 raise ValueError(f"Invalid key {key!r} at {path or 'the top level'}")
-            clean[key] = sanitize_json(item, f"{path}.{key}" if path else key)
+            clean[key] = _sanitize(item, f"{path}.{key}" if path else key)
         return clean
     if isinstance(value, list):
-        return [sanitize_json(v, path) for v in value]
+        return [_sanitize(v, path) for v in value]
     return value
 
 

@@ -17,6 +17,7 @@ from app.errors import DomainError, ErrorCode, Problem
 from app.scalars import parse_datetime
 
 from . import repository
+from .patterns import PatternError, compile_pattern
 
 KEY_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 # Names the API itself uses for a contact: an attribute or list may not take them.
@@ -137,8 +138,8 @@ def _definition_problems(d: AttributeDefinition) -> list[Problem]:
             )
         else:
             try:
-                re.compile(v.pattern)
-            except re.error as exc:
+                compile_pattern(v.pattern)
+            except PatternError as exc:
                 problems.append(
                     Problem(ErrorCode.VALIDATION_ERROR, f"Invalid pattern: {exc}", (*vpath, "pattern"))
                 )

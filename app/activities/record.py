@@ -22,6 +22,7 @@ from bson import ObjectId
 from app.contacts.refs import IdentifierKeys, find_ids_by_refs
 from app.db import Database, Document
 from app.errors import DomainError, ErrorCode, Problem
+from app.sizes import MAX_ACTIVITY_BYTES, MAX_JSON_DEPTH, bson_size, describe_bytes, too_deep
 
 from . import repository
 from .properties import MAX_PROPERTIES, strip_keys, type_of
@@ -127,6 +128,14 @@ def _validate(event: EventData, system: bool, path: tuple[str, ...]) -> tuple[st
                 *path, "properties",
             )
         )  # fmt: skip
+    elif too_deep(properties):
+        problems.append(
+            _problem(
+                ErrorCode.CONTACT_ACTIVITIES_VALIDATION_ERROR,
+                f"Validation error: properties nest at most {MAX_JSON_DEPTH} levels of objects and arrays",
+                *path, "properties",
+            )
+        )  # fmt: skip
     elif len(properties) > MAX_PROPERTIES:
         problems.append(
             _problem(
@@ -158,6 +167,14 @@ def _validate(event: EventData, system: bool, path: tuple[str, ...]) -> tuple[st
         doc["channel"] = event.channel
     if event.idempotency_key is not None:
         doc["idempotencyKey"] = event.idempotency_key
+    size = bson_size(doc)
+    if size > MAX_ACTIVITY_BYTES:
+        raise DomainError.one(
+            ErrorCode.CONTACT_ACTIVITIES_VALIDATION_ERROR,
+            f"Validation error: the event would take {describe_bytes(size)}; an event is at most "
+            f"{describe_bytes(MAX_ACTIVITY_BYTES)}",
+            (*path, "properties"),
+        )
     return ref, doc, stripped
 
 

@@ -10,7 +10,6 @@ numbers accept ``inc``; arrays are replaced, or ``add`` / ``remove``, keeping at
 from __future__ import annotations
 
 import copy
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,8 +20,10 @@ from app.account.attributes import (
     AttributeDefinition,
     AttributeType,
 )
+from app.account.patterns import PatternError, matches
 from app.errors import ErrorCode, Problem
 from app.scalars import parse_datetime
+from app.sizes import MAX_STRING_LENGTH
 
 OPERATIONS = ("value", "inc", "add", "remove", "unset")
 
@@ -149,16 +150,28 @@ def _coerce(definition: AttributeDefinition, value: Any) -> Any:
 
 def _check_string(definition: AttributeDefinition, value: str) -> str:
     v = definition.validators
-    if v.pattern is not None and not re.search(v.pattern, value):
-        raise _Invalid(f"{value!r} does not match the pattern {v.pattern!r}")
+    if len(value) > MAX_STRING_LENGTH:
+        raise _Invalid(f"strings are at most {MAX_STRING_LENGTH:,} characters, got {len(value):,}")
+    if v.pattern is not None:
+        try:
+            matched = matches(v.pattern, value)
+        except PatternError as exc:  # stored before patterns were checked with RE2
+            raise _Invalid(f"the attribute's pattern cannot be used ({exc}): redefine it") from None
+        if not matched:
+            raise _Invalid(f"{_shown(value)} does not match the pattern {v.pattern!r}")
     if v.enum is not None and value not in v.enum:
-        raise _Invalid(f"{value!r} is not one of {list(v.enum)}")
+        raise _Invalid(f"{_shown(value)} is not one of {list(v.enum)}")
     if definition.type is AttributeType.STRING:
         if v.min is not None and len(value) < v.min:
             raise _Invalid(f"must be at least {v.min:g} characters")
         if v.max is not None and len(value) > v.max:
             raise _Invalid(f"must be at most {v.max:g} characters")
     return value
+
+
+def _shown(value: str) -> str:
+    """A value as an error message quotes it: long ones cut short."""
+    return repr(value) if len(value) <= 80 else repr(value[:77] + "...")
 
 
 def _check_number(definition: AttributeDefinition, value: int | float) -> int | float:

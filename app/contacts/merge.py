@@ -40,7 +40,7 @@ from app.errors import DomainError, ErrorCode, Problem
 
 from . import repository
 from .refs import find_by_ref
-from .writes import duplicate_error, stamp
+from .writes import check_size, duplicate_error, stamp
 
 SIDES = ("sourceContact", "destinationContact")
 OPTIONS: dict[str, tuple[str, ...]] = {
@@ -196,6 +196,7 @@ async def merge_contacts(
         source, destination = await _pair(account_id, db, config, source_ref, destination_ref, session)
         src, dst = source["_id"], destination["_id"]
         doc = stamp(merged_document(source, destination, chosen), datetime.now(UTC))
+        check_size(doc, ("input",))
         if chosen["events"] == "merge":
             events = await activities.move_to_contact(account_id, db, src, dst, session)
         else:

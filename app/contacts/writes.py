@@ -21,6 +21,7 @@ from pymongo.errors import DuplicateKeyError
 from app.account.config import AccountConfig
 from app.db import Database, Document
 from app.errors import DomainError, ErrorCode, Problem
+from app.sizes import MAX_CONTACT_BYTES, bson_size, describe_bytes
 
 from . import repository
 from .attributes import AttributeChange, apply_changes, missing_required
@@ -116,6 +117,19 @@ def duplicate_error(exc: DuplicateKeyError, path: tuple[str, ...]) -> DomainErro
     )
 
 
+def check_size(doc: Document, path: tuple[str, ...]) -> None:
+    """A contact past MAX_CONTACT_BYTES is refused before it is written (the driver would
+    fail with DocumentTooLarge at 16 MiB, and such a contact slows every read of it)."""
+    size = bson_size(doc)
+    if size > MAX_CONTACT_BYTES:
+        raise DomainError.one(
+            ErrorCode.VALIDATION_ERROR,
+            f"The contact would take {describe_bytes(size)}; a contact is at most "
+            f"{describe_bytes(MAX_CONTACT_BYTES)} (attributes, channels, cart and supplements together)",
+            path,
+        )
+
+
 def stamp(doc: Document, now: datetime) -> Document:
     doc["lastModified"] = now
     doc["version"] = int(doc.get("version", 0)) + 1
@@ -156,6 +170,7 @@ async def mutate_contact(
         if updated == current:
             return current, current
         stamp(updated, now)
+        check_size(updated, path)
         try:
             if store is not None:
                 stored = await store(updated, version)
@@ -182,6 +197,7 @@ def new_contact_document(write: ContactWrite, config: AccountConfig, now: dateti
     doc = apply_write(blank, write, config, now)
     check_new_contact(doc, config, write.path)
     doc.update(createdAt=now, lastModified=now, version=1)
+    check_size(doc, write.path)
     return doc
 
 

@@ -51,6 +51,9 @@ USER_TYPES: dict[str, Document] = {
     "bounced": {"channels.email.invalid": True},
 }
 NEGATIVE = ("!=", "NOT LIKE")
+MAX_CRITERIA = 100
+MAX_OPERANDS = 1000
+MAX_OPERAND_LENGTH = 1000  # characters of one string operand
 
 
 class _Bad(ValueError):
@@ -67,6 +70,12 @@ def compile_criteria(
     query: Document | None = None
     behaviors: list[ActivityCondition] = []
     problems: list[Problem] = []
+    if len(criteria) > MAX_CRITERIA:
+        raise DomainError.one(
+            ErrorCode.VALIDATION_ERROR,
+            f"At most {MAX_CRITERIA} criteria, got {len(criteria)}",
+            ("input", "filters", "criteria"),
+        )
     for i, criterion in enumerate(criteria):
         path = ("input", "filters", "criteria", str(i))
         try:
@@ -109,8 +118,11 @@ def _operands(criterion: dict[str, Any], operator: str) -> list[Any]:
         return []
     if not operands:
         raise _Bad("give at least one operand")
-    if len(operands) > 1000:
-        raise _Bad("at most 1000 operands")
+    if len(operands) > MAX_OPERANDS:
+        raise _Bad(f"at most {MAX_OPERANDS} operands")
+    for operand in operands:
+        if isinstance(operand, str) and len(operand) > MAX_OPERAND_LENGTH:
+            raise _Bad(f"operands are at most {MAX_OPERAND_LENGTH} characters, got {len(operand):,}")
     return operands
 
 
