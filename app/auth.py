@@ -146,6 +146,12 @@ class ApiKeyMiddleware:
         if scope["type"] == "http" and _is_ide_page(scope, headers):
             await self.app(scope, receive, send)
             return
+        if sum(1 for k, _ in scope["headers"] if k.lower() == b"authorization") > 1:
+            # Which key would be meant? Proxies and clients disagree (first or last wins),
+            # so an ambiguous request is refused rather than served as either account.
+            message = "Send one Authorization header: this request carries several"
+            await _json_error(scope, send, 400, message, "AMBIGUOUS_CREDENTIALS")
+            return
         key = key_from_authorization(headers.get("authorization"))
         if key is None and scope["type"] == "websocket":
             # Browsers cannot set headers on a websocket: the key may come in the
@@ -192,6 +198,14 @@ async def _json_error(scope: Scope, send: Send, status: int, message: str, code:
         headers.append((b"www-authenticate", b'Basic realm="contactgraph", Bearer realm="contactgraph"'))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+def ensure_allowed(principal: Principal, scope: ScopeName) -> None:
+    """For checks that depend on the object (e.g. the kind of a job): the same error a
+    field's permission class gives."""
+    if not principal.allows(scope):
+        denied = requires(scope)()
+        raise denied.error_class(denied.message or "Not allowed", extensions=denied.error_extensions)
 
 
 _permission_classes: dict[ScopeName, type[BasePermission]] = {}

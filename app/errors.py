@@ -83,6 +83,7 @@ class InputError(GraphQLError):
 # -- GraphQL shapes ------------------------------------------------------------------
 
 import logging  # noqa: E402 - the GraphQL side of this module
+import re  # noqa: E402
 
 import strawberry  # noqa: E402
 from strawberry.extensions import MaskErrors  # noqa: E402
@@ -107,14 +108,29 @@ def user_errors(error: DomainError) -> list[UserError]:
     return [UserError.from_problem(p) for p in error.problems]
 
 
+_SUGGESTION = re.compile(r" Did you mean .*\?$", re.DOTALL)
+
+
 class MaskUnexpectedErrors(MaskErrors):
     """Production: faults (anything but an error raised on purpose) become "Unexpected error"
-    with the request id that the logs carry; expected errors pass unchanged."""
+    with the request id that the logs carry; graphql-core's "Did you mean ...?" suggestions
+    (fields, arguments, types, enum values) are cut, so that a schema cannot be guessed from
+    them; other expected errors pass unchanged."""
 
     def __init__(self) -> None:
-        super().__init__(should_mask_error=_is_fault)
+        super().__init__(should_mask_error=lambda e: _is_fault(e) or "Did you mean" in e.message)
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        if not _is_fault(error):
+            return GraphQLError(
+                _SUGGESTION.sub("", error.message),
+                nodes=error.nodes,
+                source=error.source,
+                positions=error.positions,
+                path=error.path,
+                original_error=error.original_error,
+                extensions=error.extensions,
+            )
         request = getattr(self.execution_context.context, "request", None)
         request_id = (getattr(request, "scope", None) or {}).get("state", {}).get("request_id", "-")
         _log.error("unexpected error", extra={"request_id": request_id}, exc_info=error.original_error)

@@ -93,11 +93,15 @@ class GraphQLView(GraphQL[Context, None]):
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """A websocket authenticated by header is accepted; otherwise its connection_init
         payload must carry {"Authorization": "Bearer <key>"} (or "Basic ...")."""
-        if context.principal is not ANONYMOUS:
-            return ACCEPT
         params = context.connection_params or {}
         header = params.get("Authorization") or params.get("authorization")
         key = key_from_authorization(header) if isinstance(header, str) else None
+        if context.principal is not ANONYMOUS:
+            if key is not None and key != key_from_authorization(context.request.headers.get("authorization")):
+                raise ConnectionRejectionError(
+                    {"message": "Two different API keys (header and connection_init): send one"}
+                )
+            return ACCEPT
         principal = await authenticate(context.db, key) if key else None
         if principal is None:
             raise ConnectionRejectionError({"message": "Missing or unknown API key"})

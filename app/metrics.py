@@ -8,6 +8,7 @@ own; scrape them one by one (or run one worker per container, the usual deployme
 
 from __future__ import annotations
 
+import hmac
 import time
 from collections.abc import Iterator
 
@@ -21,9 +22,10 @@ from prometheus_client import (
 )
 from pymongo.monitoring import CommandFailedEvent, CommandListener, CommandStartedEvent, CommandSucceededEvent
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from strawberry.extensions import SchemaExtension
 
+from app.auth import key_from_authorization
 from app.jobs import repository as jobs
 
 REGISTRY = CollectorRegistry()
@@ -116,7 +118,18 @@ class DatabaseMetrics(CommandListener):
 
 
 async def metrics(request: Request) -> Response:
+    """Prometheus metrics. With CONTACTGRAPH_METRICS_TOKEN set, a scrape must send it as
+    ``Authorization: Bearer <token>`` (operation names are every tenant's)."""
     services = request.app.state.services
+    token = services.settings.metrics_token
+    if token is not None:
+        sent = key_from_authorization(request.headers.get("authorization")) or ""
+        if not hmac.compare_digest(sent.encode(), token.get_secret_value().encode()):
+            error = {
+                "message": "Send the metrics token as a bearer token",
+                "extensions": {"code": "UNAUTHENTICATED"},
+            }
+            return JSONResponse({"errors": [error]}, status_code=401)
     try:
         counts = await jobs.count_by_state(services.db)
     except Exception:  # the database is down: /readyz says so; serve the rest

@@ -2,8 +2,10 @@
 
 APQ (the default): a client sends ``extensions.persistedQuery {version: 1, sha256Hash}``
 without the query; an unknown hash answers ``PersistedQueryNotFound`` and the client
-sends the query once with its hash, which is checked and remembered (per process, the
-most recent 10,000). Works over POST, GET and websockets.
+sends the query once with its hash, which is checked and remembered for the caller's
+account (per process, the most recent 10,000): a hash registered by one account is
+unknown to every other, so no account can test which queries another one sends.
+Works over POST, GET and websockets.
 
 Safelist (``CONTACTGRAPH_PERSISTED_QUERIES=safelist``): only the operations of the
 manifest in ``CONTACTGRAPH_SAFELIST_FILE`` run, sent by hash or as their exact text;
@@ -38,7 +40,8 @@ def _error(message: str, code: str) -> GraphQLError:
 
 
 class PersistedQueryStore:
-    """The queries this process knows by hash: the safelist, or the APQ cache."""
+    """The queries this process knows by hash: the safelist (the operator's, for every
+    account), or the APQ cache (per account)."""
 
     def __init__(self, mode: Mode, safelist: dict[str, str] | None = None, max_entries: int = 10_000) -> None:
         if mode == "safelist" and safelist is None:
@@ -46,23 +49,23 @@ class PersistedQueryStore:
         self.mode = mode
         self.safelist = safelist or {}
         self.max_entries = max_entries
-        self._cache: OrderedDict[str, str] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str], str] = OrderedDict()
 
-    def get(self, digest: str) -> str | None:
+    def get(self, account_id: str, digest: str) -> str | None:
         if self.mode == "safelist":
             return self.safelist.get(digest)
-        query = self._cache.get(digest)
+        query = self._cache.get((account_id, digest))
         if query is not None:
-            self._cache.move_to_end(digest)
+            self._cache.move_to_end((account_id, digest))
         return query
 
-    def remember(self, digest: str, query: str) -> None:
-        self._cache[digest] = query
-        self._cache.move_to_end(digest)
+    def remember(self, account_id: str, digest: str, query: str) -> None:
+        self._cache[account_id, digest] = query
+        self._cache.move_to_end((account_id, digest))
         while len(self._cache) > self.max_entries:
             self._cache.popitem(last=False)
 
-    def resolve(self, query: str | None, extensions: dict[str, Any] | None) -> str | None:
+    def resolve(self, account_id: str, query: str | None, extensions: dict[str, Any] | None) -> str | None:
         """The query to run for a request, or a GraphQLError saying why there is none."""
         if self.mode == "off":
             return query
@@ -83,9 +86,9 @@ class PersistedQueryStore:
                 if digest not in self.safelist:
                     raise _error("PersistedQueryNotInList", "PERSISTED_QUERY_NOT_IN_LIST")
             else:
-                self.remember(digest, query)
+                self.remember(account_id, digest, query)
             return query
-        known = self.get(digest)
+        known = self.get(account_id, digest)
         if known is None:
             if self.mode == "safelist":
                 raise _error("PersistedQueryNotInList", "PERSISTED_QUERY_NOT_IN_LIST")
@@ -109,8 +112,10 @@ class PersistedQueries(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         ctx = self.execution_context
+        principal = getattr(ctx.context, "principal", None)
+        account_id = principal.account_id if principal is not None else ""
         try:
-            ctx.query = self.store.resolve(ctx.query, ctx.operation_extensions)
+            ctx.query = self.store.resolve(account_id, ctx.query, ctx.operation_extensions)
         except GraphQLError as refusal:
             self.refusal = refusal
             kind = next(k for k in OperationType if k in ctx.allowed_operations)

@@ -6,11 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from strawberry import relay
-from strawberry.extensions import DisableIntrospection, ParserCache, ValidationCache
+from strawberry.extensions import AddValidationRules, DisableIntrospection, ParserCache
+from strawberry.federation.schema import FederationAny
+from strawberry.federation.schema_directives import Key
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import Info
+from strawberry.types.base import get_object_definition
 
 from app.account.mutations import AccountMutations
 from app.account.queries import AccountQueries
@@ -18,7 +22,7 @@ from app.activities.mutations import ActivityMutations
 from app.activities.queries import ActivityQueries
 from app.activities.subscriptions import ActivitySubscriptions
 from app.activities.types import Activity
-from app.auth import Principal, ScopeName, requires
+from app.auth import ScopeName, ensure_allowed
 from app.commerce.mutations import CommerceMutations
 from app.commerce.queries import CommerceQueries
 from app.commerce.types import Order
@@ -30,7 +34,7 @@ from app.errors import MaskUnexpectedErrors
 from app.executor import CompiledExecutor
 from app.jobs.resolvers import JobMutations, JobQueries, JobSubscriptions
 from app.jobs.types import ActivityReport, Job
-from app.limits import graphql_limits
+from app.limits import NoFederationSdl, SubscriptionsOverWebsocket, checked_validation, graphql_limits
 from app.metrics import OperationMetrics
 from app.persisted import PersistedQueries, PersistedQueryStore, load_manifest
 from app.scalars import SCALAR_MAP
@@ -54,10 +58,7 @@ class NodeQueries:
         scope = NODE_SCOPES.get(id.type_name)
         if scope is None:
             return None
-        principal: Principal = info.context.principal
-        if not principal.allows(scope):
-            denied = requires(scope)()
-            raise denied.error_class(denied.message or "Not allowed", extensions=denied.error_extensions)
+        ensure_allowed(info.context.principal, scope)
         node: relay.Node | None = await id.resolve_node(info, required=False)
         return node
 
@@ -72,23 +73,77 @@ Mutation = merge_types(
 Subscription = merge_types("Subscription", (ActivitySubscriptions, ContactSubscriptions, JobSubscriptions))
 
 
+class FederatedSchema(strawberry.federation.Schema):
+    """Federation's schema with ``_entities`` checking each representation first: one that is
+    not an object, names no entity type or carries other fields than one of the type's
+    ``@key``s gets an error of its own (``INVALID_REPRESENTATION``), and the others resolve."""
+
+    def entities_resolver(self, info: Info, representations: list[FederationAny]) -> list[FederationAny]:
+        results: list[FederationAny] = [FederationAny(None)] * len(representations)
+        valid: list[int] = []
+        for index, representation in enumerate(representations):
+            problem = self._representation_problem(representation)
+            if problem is None:
+                valid.append(index)
+            else:
+                error = GraphQLError(
+                    f"Representation {index}: {problem}", extensions={"code": "INVALID_REPRESENTATION"}
+                )
+                results[index] = FederationAny(error)
+        copies = [FederationAny(dict(representations[i])) for i in valid]  # type: ignore[call-overload]
+        resolved = super().entities_resolver(info, copies)
+        for index, result in zip(valid, resolved, strict=True):
+            results[index] = result
+        return results
+
+    def _representation_problem(self, representation: Any) -> str | None:
+        if not isinstance(representation, dict):
+            return "must be an object with __typename and the fields of one @key"
+        type_name = representation.get("__typename")
+        keys = ENTITY_KEYS.get(type_name) if isinstance(type_name, str) else None
+        if keys is None:
+            return f"__typename must name an entity type ({', '.join(ENTITY_KEYS)})"
+        given = frozenset(representation) - {"__typename"}
+        if given not in keys:
+            shown = " or ".join(", ".join(sorted(k)) for k in keys)
+            return f"a {type_name} representation carries exactly the fields of one @key ({shown})"
+        if any(not isinstance(representation[k], str) for k in given):
+            return "key fields are strings"
+        return None
+
+
+ENTITY_TYPES = [Contact]
+# The @key field sets of each entity type, as its definition declares them.
+ENTITY_KEYS: dict[str, tuple[frozenset[str], ...]] = {
+    definition.name: tuple(
+        frozenset(d.fields.split()) for d in definition.directives or () if isinstance(d, Key)
+    )
+    for definition in (get_object_definition(t, strict=True) for t in ENTITY_TYPES)
+}
+
+
 def build_schema(settings: Settings | None = None) -> strawberry.federation.Schema:
     """The schema with the extensions ``settings`` asks for (its SDL never depends on them)."""
     production = settings is not None and settings.is_production
     compiled = settings is None or settings.compiled_execution
-    extensions: list[Any] = [lambda: ParserCache(maxsize=1024), lambda: ValidationCache(maxsize=1024)]
+    extensions: list[Any] = [
+        lambda: ParserCache(maxsize=1024),
+        checked_validation(maxsize=1024),
+        SubscriptionsOverWebsocket,
+    ]
     if settings is not None:
         extensions.append(OperationMetrics)
         extensions.extend(tracing_extensions(settings))
         extensions.extend(graphql_limits(settings))
         if not settings.introspection_enabled:
             extensions.append(DisableIntrospection)
+            extensions.append(lambda: AddValidationRules([NoFederationSdl]))
         if production:
             extensions.append(MaskUnexpectedErrors)
         safelist = load_manifest(settings.safelist_file) if settings.safelist_file else None
         store = PersistedQueryStore(settings.persisted_queries, safelist)
         extensions.append(lambda: PersistedQueries(store=store))  # last: see its docstring
-    return strawberry.federation.Schema(
+    return FederatedSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

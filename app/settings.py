@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -107,6 +107,11 @@ class Settings(BaseSettings):
         description="OTLP/HTTP traces endpoint, e.g. http://collector:4318/v1/traces.",
     )
     otel_service_name: str = Field(default="contactgraph", alias="OTEL_SERVICE_NAME")
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        alias="CONTACTGRAPH_METRICS_TOKEN",
+        description="If set, /metrics answers only requests with 'Authorization: Bearer <this token>'.",
+    )
     max_body_bytes: int = Field(default=1_048_576, alias="CONTACTGRAPH_MAX_BODY_BYTES")
     introspection: bool | None = Field(
         default=None,

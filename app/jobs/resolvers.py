@@ -12,7 +12,7 @@ from bson import ObjectId
 from strawberry import relay
 from strawberry.types import Info
 
-from app.auth import ScopeName, requires
+from app.auth import ScopeName, ensure_allowed, requires
 from app.connection import Connection
 from app.contacts.inputs import ContactInput
 from app.db import object_id
@@ -21,7 +21,7 @@ from app.inputs import plain
 from app.pagination import SortKey, fetch_page
 from app.scalars import JSON, DateTime
 
-from . import repository
+from . import exports, imports, reports, repository
 from .exports import create_profile_export
 from .imports import ImportRequest, create_import
 from .reports import ReportRequest, create_report, delete_report, get_report
@@ -30,6 +30,12 @@ from .types import ActivityReport, ActivityReportConnection, Job, JobConnection,
 READ = [requires(ScopeName.CONTACTS_READ)]
 WRITE = [requires(ScopeName.CONTACTS_WRITE)]
 REPORTS = [requires(ScopeName.REPORTS)]
+# Cancelling a job takes the scope that creates its kind: a read-only key cannot stop imports.
+CANCEL_SCOPES = {
+    imports.KIND: ScopeName.CONTACTS_WRITE,
+    reports.KIND: ScopeName.REPORTS,
+    exports.KIND: ScopeName.CONTACTS_READ,
+}
 
 
 def _own_id(global_id: relay.GlobalID, type_name: str, argument: str = "id") -> ObjectId | None:
@@ -210,11 +216,18 @@ class JobMutations:
             return JobPayload(user_errors=user_errors(exc))
         return JobPayload(job=Job.from_doc(job))
 
-    @strawberry.mutation(description="Cancel a job that has not finished.", permission_classes=READ)
+    @strawberry.mutation(
+        description="Cancel a job that has not finished. Needs the scope that creates its kind: "
+        "contacts:write for imports, reports for activity reports, contacts:read for profile exports.",
+        permission_classes=READ,
+    )
     async def job_cancel(self, info: Info[Any, None], id: relay.GlobalID) -> JobPayload:
         ctx = info.context
         job_id = _own_id(id, "Job")
-        doc = await repository.request_cancel(ctx.account_id, ctx.db, job_id) if job_id else None
+        job = await repository.get(ctx.account_id, ctx.db, job_id) if job_id else None
+        if job is not None:
+            ensure_allowed(ctx.principal, CANCEL_SCOPES.get(job["kind"], ScopeName.ADMIN))
+        doc = await repository.request_cancel(ctx.account_id, ctx.db, job["_id"]) if job else None
         if doc is None:
             return JobPayload(
                 user_errors=[UserError(field=["id"], message="Job not found", code=ErrorCode.JOB_NOT_FOUND)]
