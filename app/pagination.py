@@ -19,6 +19,7 @@ from bson import ObjectId
 from bson.errors import InvalidId
 
 from app.errors import ErrorCode, InputError
+from app.query import all_of
 from app.scalars import format_datetime, parse_datetime
 
 DEFAULT_PAGE_SIZE = 25
@@ -172,12 +173,13 @@ class PerParentQuery:
     sort: SortKey
     limit: int
     after: Position | None
+    fields: tuple[str, ...] | None = None  # the stored fields to read (None: whole documents)
 
     @property
-    def cache_key(self) -> tuple[bytes, str, int, Any]:
+    def cache_key(self) -> tuple[bytes, str, int, Any, tuple[str, ...] | None]:
         match = orjson.dumps(self.match, option=orjson.OPT_SORT_KEYS, default=str)
         position = (str(self.after.value), str(self.after.id)) if self.after else None
-        return (match, self.sort.tag, self.limit, position)
+        return (match, self.sort.tag, self.limit, position, self.fields)
 
 
 Finder = Callable[[dict[str, Any], list[tuple[str, int]], int], Awaitable[list[dict[str, Any]]]]
@@ -191,7 +193,7 @@ async def fetch_page(
     (run only if the client asks for totalCount)."""
     size = page_size(first)
     position = decode_cursor(after, sort) if after else None
-    page_query = {"$and": [query, seek_filter(sort, position)]} if position else query
+    page_query = all_of(query, seek_filter(sort, position)) if position else query
     docs = await find(page_query, sort.mongo_sort(), size + 1)
 
     async def total() -> int:

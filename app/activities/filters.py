@@ -9,6 +9,7 @@ from app.contacts.filters import MAX_IN_VALUES, datetime_filter
 from app.db import Document
 from app.errors import DomainError, ErrorCode
 from app.pagination import SortKey
+from app.query import all_of
 
 _PROPERTY_KEY = re.compile(r"^(?![0-9]+$)[^.$\x00][^.\x00]{0,255}$")
 TRACKING_TYPES = {
@@ -37,19 +38,21 @@ def build_activity_filter(where: dict[str, Any] | None, argument: str = "where")
         query["ats"] = datetime_filter(where["ats"], (argument, "ats"))
     if where.get("mcID") is not None:
         query["mcID"] = str(where["mcID"])
-    conditions = [_property_condition(spec, (argument, "properties", str(i)))
-                  for i, spec in enumerate(where.get("properties") or [])]  # fmt: skip
-    if conditions:
-        query["$and"] = conditions
+    keys: list[str] = []
+    for i, spec in enumerate(where.get("properties") or []):
+        key, condition = _property_condition(spec, (argument, "properties", str(i)))
+        query = all_of(query, {f"properties.{key}": condition})
+        keys.append(key)
+    if keys:  # values of another type than the first recorded one never match
+        query["unsearchable"] = {"$nin": sorted(set(keys))}
     return query
 
 
 PROPERTY_OPERATORS = ("eq", "ne", "gt", "gte", "lt", "lte")
 
 
-def _property_condition(spec: dict[str, Any], path: tuple[str, ...]) -> Document:
-    """A condition on one searchable property: values of another type than the first one
-    recorded (listed in the activity's ``unsearchable``) never match."""
+def _property_condition(spec: dict[str, Any], path: tuple[str, ...]) -> tuple[str, Document]:
+    """(key, condition on its value) for one searchable property."""
     key = spec.get("key")
     if not isinstance(key, str) or not _PROPERTY_KEY.match(key):
         raise DomainError.one(
@@ -73,7 +76,7 @@ def _property_condition(spec: dict[str, Any], path: tuple[str, ...]) -> Document
             f"Property {key!r}: give an operator (eq, ne, in, gt, gte, lt, lte, exists)",
             path,
         )
-    return {f"properties.{key}": condition, "unsearchable": {"$ne": key}}
+    return key, condition
 
 
 def _scalar(value: Any, path: tuple[str, ...]) -> Any:

@@ -14,6 +14,7 @@ from app.account.attributes import AttributeDefinition, AttributeType, coerce_sc
 from app.db import Document
 from app.errors import DomainError, ErrorCode, Problem
 from app.pagination import SortKey
+from app.query import all_of
 from app.scalars import parse_datetime
 
 from .refs import normalize_email
@@ -134,9 +135,7 @@ def build_contact_filter(
             attempt(lambda v, f=field: {f: datetime_filter(v, (argument, f))}, where[field])
     if problems:
         raise DomainError(problems)
-    if not clauses:
-        return {}
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+    return all_of(*clauses)
 
 
 def contact_sort(sort: dict[str, Any] | None, definitions: dict[str, AttributeDefinition]) -> SortKey:

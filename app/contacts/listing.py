@@ -10,9 +10,10 @@ from app.account.attributes import AttributeDefinition
 from app.account.audiences import audience_rule
 from app.db import Database
 from app.pagination import Page, fetch_page
+from app.query import all_of
 
 from . import repository
-from .activity_conditions import activity_condition, lookup_stages
+from .activity_conditions import activity_condition, contact_pipeline
 from .filters import build_contact_filter, contact_sort
 
 
@@ -36,13 +37,13 @@ async def list_contacts(
         rule = await audience_rule(account_id, db, audience)
         clauses.append(build_contact_filter(rule, definitions, lists, argument="audience"))
         conditions.append(activity_condition(rule, argument="audience"))
-    clauses = [c for c in clauses if c]
-    query = clauses[0] if len(clauses) == 1 else ({"$and": clauses} if clauses else {})
-    stages = lookup_stages(account_id, [c for c in conditions if c is not None])
-    if stages:  # activity conditions: an aggregation, evaluated inside the database
-        find = partial(repository.aggregate_page, account_id, db, stages=stages)
-        count = partial(repository.aggregate_count, account_id, db, stages=stages)
-        return await fetch_page(find, count, query, sort_key, first, after)
+    query = all_of(*clauses)
+    active = [c for c in conditions if c is not None]
+    if active:  # activity conditions: an aggregation, evaluated inside the database
+        pipeline = contact_pipeline(account_id, query, active)
+        find = partial(repository.pipeline_page, account_id, db, pipeline=pipeline)
+        count = partial(repository.pipeline_count, account_id, db, pipeline=pipeline)
+        return await fetch_page(find, count, {}, sort_key, first, after)
     find_plain = partial(repository.find_page, account_id, db)
     count_plain = partial(repository.count, account_id, db)
     return await fetch_page(find_plain, count_plain, query, sort_key, first, after)

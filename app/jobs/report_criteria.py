@@ -20,6 +20,7 @@ from app.account.attributes import AttributeDefinition, resolve_path
 from app.contacts.activity_conditions import ActivityCondition
 from app.db import Document
 from app.errors import DomainError, ErrorCode, Problem
+from app.query import all_of
 from app.scalars import parse_datetime
 
 SYSTEM_FIELDS: dict[str, tuple[str, str]] = {
@@ -102,7 +103,7 @@ def compile_criteria(
         if query is None:
             query = clause
         elif condition == "and":
-            query = {"$and": [query, clause]}
+            query = all_of(query, clause)
         else:
             query = {"$or": [query, clause]}
     if problems:

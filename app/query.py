@@ -1,0 +1,45 @@
+"""MongoDB filter shapes (plain dicts), chosen for what both engines' planners serve.
+
+MongoDB normalises ``{$and: [{a: 1}, {b: 2}]}`` into ``{a: 1, b: 2}`` before planning; the
+embedded engine does not: a filter with a top-level ``$and`` or ``$or`` is never served
+from an index there (it scans the whole collection, every account included). ``all_of``
+writes a conjunction flat whenever it can, which costs MongoDB nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+Filter = dict[str, Any]
+
+
+def _operators(value: Any) -> bool:
+    return isinstance(value, Mapping) and bool(value) and all(str(k).startswith("$") for k in value)
+
+
+def all_of(*clauses: Mapping[str, Any] | None) -> Filter:
+    """The conjunction of ``clauses`` as one filter: fields merged into one document (and
+    the operators of one field into one operator document) where no two clauses say
+    something about the same thing; only what collides is left in a ``$and``."""
+    merged: Filter = {}
+    rest: list[Filter] = []
+
+    def add(clause: Mapping[str, Any]) -> None:
+        for key, value in clause.items():
+            if key == "$and":
+                for inner in value:
+                    add(inner)
+            elif key not in merged:
+                merged[key] = value
+            elif _operators(merged[key]) and _operators(value) and not set(merged[key]) & set(value):
+                merged[key] = {**merged[key], **value}
+            else:
+                rest.append({key: value})
+
+    for clause in clauses:
+        if clause:
+            add(clause)
+    if rest:
+        merged["$and"] = rest
+    return merged
