@@ -107,7 +107,7 @@ async def test_a_saved_audience_with_an_activity_rule_combines_with_where_and_pa
     assert await emails(api, key, audience="engaged", first=1, after=after) == (2, ["cat"])
 
 
-async def test_it_is_one_aggregation_not_a_contact_list_in_python(
+async def test_it_is_one_aggregation_driven_by_the_matching_activities(
     api: Api, key: str, people: dict[str, ObjectId]
 ) -> None:
     await create_audience("acme", api.db, "clickers", None, {"activity": {"action": "click"}})
@@ -121,11 +121,19 @@ async def test_it_is_one_aggregation_not_a_contact_list_in_python(
         "find:attributeDefinitions",
         "find:lists",
         "find:audiences",
-        "aggregate:contacts",
-        "aggregate:contacts",
+        "aggregate:activities",  # the page
+        "aggregate:activities",  # totalCount
     ]
     pipeline = api.commands.commands[-2][1]["pipeline"]
-    assert pipeline[1]["$lookup"]["from"] == "activities"
+    # The clicks are found through an index and grouped by contact; only those contacts are read.
+    assert pipeline[0] == {"$match": {"action": "click", "accountId": "acme"}}
+    assert pipeline[1]["$group"]["_id"] == "$cID"
+    assert pipeline[2]["$lookup"] == {
+        "from": "contacts",
+        "localField": "_id",
+        "foreignField": "_id",
+        "as": "__activity",
+    }
 
 
 async def test_bad_activity_conditions_are_named(api: Api, key: str, people: dict[str, ObjectId]) -> None:
