@@ -6,12 +6,15 @@ it for free from the batched aggregation that fetched its page).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, Generic, TypeVar
 
 import strawberry
 from strawberry.dataloader import DataLoader
 from strawberry.relay import PageInfo
+from strawberry.types import Info
+from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
 from app.pagination import Page
 
@@ -63,6 +66,51 @@ def _constant(value: int) -> Callable[[], Awaitable[int]]:
         return value
 
     return get
+
+
+# -- projections: read only the stored fields a connection's selection needs ------------
+
+Stored = Mapping[str, tuple[str, ...]]
+"""GraphQL field name of a node type -> the stored fields it reads."""
+
+_PROJECTIONS: OrderedDict[tuple[int, ...], tuple[tuple[Any, ...], tuple[str, ...] | None]] = OrderedDict()
+_MAX_PROJECTIONS = 1024
+
+
+def node_projection(info: Info[Any, None], stored: Stored, always: Iterable[str]) -> tuple[str, ...] | None:
+    """The stored fields the connection field of ``info`` renders for its nodes
+    (``edges.node`` and the cursors), ``always`` included; None (the whole document) when
+    a selected node field is not in ``stored``. Worked out once per query document: the
+    parser cache hands out the same field nodes for the same text, and the cache entries
+    hold them, so their ids are never reused while cached."""
+    nodes = tuple(info._raw_info.field_nodes)
+    key = tuple(id(n) for n in nodes)
+    cached = _PROJECTIONS.get(key)
+    if cached is not None and all(a is b for a, b in zip(cached[0], nodes, strict=True)):
+        return cached[1]
+    names: set[str] = set()
+    for connection in _fields(info.selected_fields, None):
+        for edges in _fields(connection.selections, "edges"):
+            for node in _fields(edges.selections, "node"):
+                names.update(f.name for f in _fields(node.selections, None))
+    result: tuple[str, ...] | None = None
+    if all(name in stored or name == "__typename" for name in names):
+        fields = set(always).union(*(stored[n] for n in names if n != "__typename"))
+        result = tuple(sorted(fields))
+    _PROJECTIONS[key] = (nodes, result)
+    if len(_PROJECTIONS) > _MAX_PROJECTIONS:
+        _PROJECTIONS.popitem(last=False)
+    return result
+
+
+def _fields(selections: Iterable[Selection], name: str | None) -> Iterable[SelectedField]:
+    """The selected fields called ``name`` (any, with None), fragments flattened."""
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            if name is None or selection.name == name:
+                yield selection
+        elif isinstance(selection, FragmentSpread | InlineFragment):
+            yield from _fields(selection.selections, name)
 
 
 ParentPage = tuple[list[dict[str, Any]], int]

@@ -24,8 +24,10 @@ async def list_activities(
     direction: str,
     first: int | None,
     after: str | None,
+    fields: tuple[str, ...] | None = None,
 ) -> tuple[Page, Callable[[], Awaitable[int]]]:
-    """One page of activities (newest first unless ``direction`` is asc) and a counter."""
+    """One page of activities (newest first unless ``direction`` is asc), only ``fields`` of
+    them if given, and a counter."""
     sort = activity_sort(direction)
     where = dict(where or {})
     ref = where.pop("contact", None)
@@ -41,7 +43,7 @@ async def list_activities(
             return empty_page(sort, first, after)
         query["cID"] = contact["_id"]
     return await fetch_page(
-        partial(repository.find_page, account_id, db),
+        partial(repository.find_page, account_id, db, fields=fields),
         partial(repository.count, account_id, db),
         query,
         sort,

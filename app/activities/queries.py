@@ -8,12 +8,12 @@ import strawberry
 from strawberry.types import Info
 
 from app.auth import ScopeName, requires
-from app.connection import Connection
+from app.connection import Connection, node_projection
 from app.errors import DomainError, InputError
 from app.inputs import plain
 
 from .listing import list_activities
-from .types import Activity, ActivityConnection, ActivitySort, ActivityWhere
+from .types import ACTIVITY_FIELDS, Activity, ActivityConnection, ActivitySort, ActivityWhere
 
 
 @strawberry.type
@@ -40,6 +40,7 @@ class ActivityQueries:
                 direction=sort.value,
                 first=first,
                 after=after,
+                fields=node_projection(info, ACTIVITY_FIELDS, ("_id", "ats")),
             )
         except DomainError as exc:
             raise InputError.from_domain(exc) from exc

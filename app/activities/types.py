@@ -9,7 +9,7 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
-from app.connection import Connection
+from app.connection import Connection, Stored
 from app.db import Document
 from app.inputs import DateTimeFilter, KeyedValueFilter
 from app.scalars import JSON, DateTime
@@ -143,3 +143,18 @@ class Activity(relay.Node):
 
 
 ActivityConnection = Connection[Activity]
+
+# The stored fields each Activity field reads (projections of activity pages).
+ACTIVITY_FIELDS: Stored = {
+    "id": ("_id",),
+    "cID": ("cID",),
+    "action": ("action",),
+    "ats": ("ats",),
+    "properties": ("properties",),
+    "mcID": ("mcID",),
+    "channel": ("channel",),
+    "trackingType": ("action",),
+    "message": ("messageId",),
+    "unsearchableProperties": ("unsearchable",),
+    "contact": ("cID",),
+}

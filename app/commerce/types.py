@@ -8,7 +8,7 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
-from app.connection import Connection
+from app.connection import Connection, Stored
 from app.db import Document
 from app.scalars import JSON, DateTime
 
@@ -164,3 +164,17 @@ class Order(relay.Node):
 
 
 OrderConnection = Connection[Order]
+
+# The stored fields each Order field reads (projections of order pages).
+ORDER_FIELDS: Stored = {
+    "id": ("_id",),
+    "orderID": ("orderID",),
+    "cID": ("cID",),
+    "purchaseDate": ("purchaseDate",),
+    "status": ("status",),
+    "items": ("items",),
+    "totalAmount": ("totalAmount",),
+    "shippingAddress": ("shippingAddress",),
+    "properties": ("properties",),
+    "contact": ("cID",),
+}

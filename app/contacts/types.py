@@ -10,10 +10,17 @@ from strawberry import relay
 from strawberry.types import Info
 
 from app.activities.filters import activity_sort, build_activity_filter
-from app.activities.types import Activity, ActivityConnection, ActivitySort, ActivityWhere, TrackingType
+from app.activities.types import (
+    ACTIVITY_FIELDS,
+    Activity,
+    ActivityConnection,
+    ActivitySort,
+    ActivityWhere,
+    TrackingType,
+)
 from app.auth import ScopeName, requires
-from app.commerce.types import Cart, Order, OrderConnection
-from app.connection import Connection
+from app.commerce.types import ORDER_FIELDS, Cart, Order, OrderConnection
+from app.connection import Connection, node_projection
 from app.db import Document, object_id
 from app.errors import DomainError, ErrorCode, InputError
 from app.inputs import DateTimeFilter, KeyedValueFilter, SortDirection, plain
@@ -167,7 +174,8 @@ class Contact(relay.Node):
         sort: OrderSort = OrderSort.PURCHASE_DATE_DESC,
     ) -> OrderConnection:
         sort_key = SortKey("purchaseDate", descending=sort is OrderSort.PURCHASE_DATE_DESC)
-        query = _nested_query({}, sort_key, first, after)
+        fields = node_projection(info, ORDER_FIELDS, ("_id", "purchaseDate"))
+        query = _nested_query({}, sort_key, first, after, fields)
         docs, total = await info.context.loaders.orders_by_contact(query).load(self.doc["_id"])
         return Connection.build(make_page(docs, query.limit, sort_key, after), Order.from_doc, total)
 
@@ -194,7 +202,8 @@ class Contact(relay.Node):
             match = build_activity_filter(plain(where) if where else None)
         except DomainError as exc:
             raise InputError.from_domain(exc) from exc
-        query = _nested_query(match, sort_key, first, after)
+        fields = node_projection(info, ACTIVITY_FIELDS, ("_id", "ats"))
+        query = _nested_query(match, sort_key, first, after, fields)
         docs, total = await info.context.loaders.activities_by_contact(query).load(self.doc["_id"])
         return Connection.build(make_page(docs, query.limit, sort_key, after), Activity.from_doc, total)
 
@@ -234,12 +243,15 @@ def _maybe(doc: Document | None) -> Contact | None:
     return Contact.from_doc(doc) if doc else None
 
 
-def _nested_query(match: Document, sort: SortKey, first: int | None, after: str | None) -> PerParentQuery:
+def _nested_query(
+    match: Document, sort: SortKey, first: int | None, after: str | None, fields: tuple[str, ...] | None
+) -> PerParentQuery:
     return PerParentQuery(
         match=match,
         sort=sort,
         limit=page_size(first),
         after=decode_cursor(after, sort) if after else None,
+        fields=fields,
     )
 
 
