@@ -98,7 +98,7 @@ def _graceful_server_class() -> type:
                 self._draining = True
                 services = getattr(getattr(self.config.app, "state", None), "services", None)
                 if services is not None:
-                    services.shutting_down = True
+                    services.begin_shutdown()
                 loop = asyncio.get_running_loop()
                 loop.call_later(self.drain_s, super().handle_exit, sig, frame)
                 return

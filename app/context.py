@@ -72,9 +72,16 @@ class Services:
     shutting_down: bool = False
     principals: PrincipalCache = field(default_factory=PrincipalCache)
     accounts: AccountConfigCache = field(init=False)
+    on_shutdown: list[Callable[[], None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.accounts = AccountConfigCache(self.settings.account_cache_s)
+
+    def begin_shutdown(self) -> None:
+        """Stop taking work (SIGTERM): /readyz answers 503, the job worker hands its job back."""
+        self.shutting_down = True
+        for stop in self.on_shutdown:
+            stop()
 
 
 class Loaders:

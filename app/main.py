@@ -97,7 +97,9 @@ class GraphQLView(GraphQL[Context, None]):
         header = params.get("Authorization") or params.get("authorization")
         key = key_from_authorization(header) if isinstance(header, str) else None
         if context.principal is not ANONYMOUS:
-            if key is not None and key != key_from_authorization(context.request.headers.get("authorization")):
+            if key is not None and key != key_from_authorization(
+                context.request.headers.get("authorization")
+            ):
                 raise ConnectionRejectionError(
                     {"message": "Two different API keys (header and connection_init): send one"}
                 )
@@ -158,22 +160,34 @@ def _cors(settings: Settings) -> list[Middleware]:
     ]
 
 
+async def _stop_worker(worker: asyncio.Task[None], wait_s: float) -> None:
+    """Let the stopping worker hand its job back at its next progress write; one that does
+    not within ``wait_s`` is cancelled (its lease then runs out and another worker retakes
+    the job)."""
+    try:
+        await asyncio.wait_for(asyncio.shield(worker), wait_s)
+    except TimeoutError:
+        worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker
+
+
 def create_app(settings: Settings, *, mongo_listeners: Sequence[CommandListener] = ()) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         client = database.connect(settings, [*mongo_listeners, DatabaseMetrics()])
         db = client[settings.mongodb_db]
         await database.ensure_indexes(db)
-        app.state.services = Services(settings=settings, client=client, db=db)
+        services = app.state.services = Services(settings=settings, client=client, db=db)
         runner = JobRunner(db, client, HANDLERS, lease=timedelta(seconds=settings.job_lease_s))
+        services.on_shutdown.append(runner.stop)
         worker = asyncio.create_task(runner.run_forever()) if settings.run_jobs else None
         try:
             yield
         finally:
-            app.state.services.shutting_down = True
-            runner.stop()
+            services.begin_shutdown()
             if worker is not None:
-                await worker
+                await _stop_worker(worker, settings.job_lease_s)
             await client.close()
 
     view = GraphQLView(build_schema(settings), graphql_ide="graphiql" if settings.graphiql_enabled else None)

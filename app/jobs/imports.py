@@ -12,16 +12,14 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from app.account.attributes import AttributeType, resolve_path
 from app.account.config import AccountConfig, load_account_config
 from app.contacts.attributes import AttributeChange
+from app.contacts.bulk import upsert_many
 from app.contacts.channels import AddressChannelChange, ChannelChanges, PushTokenChange
-from app.contacts.create import upsert_contact
-from app.contacts.refs import find_by_ref
-from app.contacts.writes import ContactWrite, apply_write, identifier_refs, new_contact_document
+from app.contacts.writes import ContactWrite
 from app.db import Database, Document
 from app.errors import DomainError, ErrorCode, Problem
 
@@ -31,7 +29,9 @@ from .runner import JobContext, JobFailed
 KIND = "contacts_import"
 MAX_ROWS = 100_000
 MAX_CSV_BYTES = 10 * 1024 * 1024
-PROGRESS_EVERY = 100
+CHUNK_ROWS = 500  # rows per lookup, bulk write and progress write (about half a second)
+COUNTS = ("itemsCompletedCount", "personCount", "errorCount", "correctableCount", "cannotAddToListCount",
+          "listCount")  # fmt: skip
 POLICIES = ("SKIP_FAILED_ROWS", "REJECT_ALL")
 FIXED_COLUMNS = ("email", "sms", "subscribeStatus", "lists")
 
@@ -166,20 +166,6 @@ def _write(plain: dict[str, Any], lists: list[str]) -> ContactWrite:
     return ContactWrite(channels, attributes, tuple(memberships), bool(plain.get("forceSubscribe")))
 
 
-async def _validate(account_id: str, db: Database, config: AccountConfig, write: ContactWrite) -> None:
-    """Raise the problems the write would have, without storing anything."""
-    now = datetime.now(UTC)
-    for ref in identifier_refs(write, config):
-        try:
-            existing = await find_by_ref(account_id, db, config.keys, ref)
-        except DomainError:
-            continue
-        if existing is not None:
-            apply_write(existing, write, config, now)
-            return
-    new_contact_document(write, config, now)
-
-
 def _drop_unknown_lists(write: ContactWrite, config: AccountConfig) -> tuple[ContactWrite, list[str]]:
     unknown = [k for k, _ in write.lists if k not in config.lists]
     if not unknown:
@@ -192,61 +178,90 @@ def _describe(problems: list[Problem]) -> str:
     return "; ".join(f"{'.'.join(p.field[1:]) or 'contact'}: {p.message}" for p in problems)
 
 
+@dataclass
+class _Run:
+    """One import as it runs: its rows, where it stands and its counts (the job's)."""
+
+    ctx: JobContext
+    config: AccountConfig
+    writes: list[ContactWrite]
+    reject_all: bool
+
+    @property
+    def total(self) -> int:
+        return len(self.writes)
+
+    def chunks(self, start: int) -> list[tuple[int, list[ContactWrite]]]:
+        return [(i, self.writes[i : i + CHUNK_ROWS]) for i in range(start, self.total, CHUNK_ROWS)]
+
+    async def progress(self, phase: str, done: int, **extra: Any) -> None:
+        steps = 2 * self.total if self.reject_all else self.total  # REJECT_ALL checks, then writes
+        offset = self.total if self.reject_all and phase == "write" else 0
+        await self.ctx.progress(offset + done, steps, checkpoint={"phase": phase, "next": done}, **extra)
+
+
 async def run_import(ctx: JobContext) -> Document:
+    """The import in chunks of CHUNK_ROWS: per chunk one lookup per identifier kind, one bulk
+    write and one progress write (which renews the lease and notices a cancel or a stopping
+    worker). Progress is a checkpoint: a job taken up again (after its worker stopped or
+    died) goes on from the first chunk not done; a chunk cut short is done again."""
     account_id, db = ctx.account_id, ctx.db
     job_input = ctx.job["input"]
     config = await load_account_config(account_id, db)
     if job_input.get("csv") is not None:
-        _, raw_rows = _read_csv(job_input["csv"])
-        rows = [_csv_row(r, config) for r in raw_rows]
+        rows = [_csv_row(r, config) for r in _read_csv(job_input["csv"])[1]]
     else:
         rows = job_input["rows"]
     lists: list[str] = job_input.get("lists") or []
-    total = len(rows)
-    counts = ctx.counts
-    counts.update(
-        itemsTotalCount=total,
-        itemsCompletedCount=0,
-        personCount=0,
-        errorCount=0,
-        correctableCount=0,
-        cannotAddToListCount=0,
-        listCount=0,
-    )
-    writes = [_write(row, lists) for row in rows]
-    if job_input["errorPolicy"] == "REJECT_ALL":
-        for i, write in enumerate(writes):
-            try:
-                await _validate(account_id, db, config, write)
-            except DomainError as exc:
+    run = _Run(ctx, config, [_write(row, lists) for row in rows], job_input["errorPolicy"] == "REJECT_ALL")
+    checkpoint = ctx.job.get("checkpoint")
+    if checkpoint is None:
+        ctx.counts.update(dict.fromkeys(COUNTS, 0), itemsTotalCount=run.total)
+        checkpoint = {"phase": "check" if run.reject_all else "write", "next": 0}
+    if checkpoint["phase"] == "check":
+        await _check(run, checkpoint["next"])
+        checkpoint = {"phase": "write", "next": 0}
+    await _write_all(run, checkpoint["next"])
+    return {"imported": ctx.counts["personCount"], "failed": ctx.counts["errorCount"]}
+
+
+async def _check(run: _Run, start: int) -> None:
+    """REJECT_ALL: every row checked (nothing written); any problem fails the job."""
+    counts = run.ctx.counts
+    for first, chunk in run.chunks(start):
+        results = await upsert_many(run.ctx.account_id, run.ctx.db, run.config, chunk, dry_run=True)
+        for offset, result in enumerate(results):
+            if not result.ok:
                 counts["errorCount"] += 1
                 counts["correctableCount"] += 1
-                ctx.error(f"row {i + 1}: {_describe(exc.problems)}")
-            if (i + 1) % PROGRESS_EVERY == 0:
-                await ctx.progress(i + 1, 2 * total)
-        if counts["errorCount"]:
-            raise JobFailed(
-                f"{counts['errorCount']} of {total} rows are invalid; nothing was imported (REJECT_ALL)"
-            )
-    assigned: set[str] = set()
-    for i, write in enumerate(writes):
-        write, unknown = _drop_unknown_lists(write, config)
-        if unknown:
-            counts["cannotAddToListCount"] += 1
-            ctx.error(f"row {i + 1}: unknown list {unknown[0]!r}; imported without it")
-        try:
-            await upsert_contact(account_id, db, config, write)
-        except DomainError as exc:
+                run.ctx.error(f"row {first + offset + 1}: {_describe(result.problems)}")
+        await run.progress("check", first + len(chunk))
+    if counts["errorCount"]:
+        raise JobFailed(
+            f"{counts['errorCount']} of {run.total} rows are invalid; nothing was imported (REJECT_ALL)"
+        )
+
+
+async def _write_all(run: _Run, start: int) -> None:
+    counts = run.ctx.counts
+    assigned: set[str] = set(run.ctx.job.get("listsAssigned") or [])
+    for first, original in run.chunks(start):
+        dropped = [_drop_unknown_lists(write, run.config) for write in original]
+        chunk = [kept for kept, _ in dropped]
+        results = await upsert_many(run.ctx.account_id, run.ctx.db, run.config, chunk)
+        for offset, result in enumerate(results):
+            unknown = dropped[offset][1]
+            if unknown:
+                counts["cannotAddToListCount"] += 1
+                run.ctx.error(f"row {first + offset + 1}: unknown list {unknown[0]!r}; imported without it")
+            if result.ok:
+                counts["personCount"] += 1
+                assigned.update(k for k, member in chunk[offset].lists if member)
+                continue
             counts["errorCount"] += 1
-            if all(p.code is ErrorCode.VALIDATION_ERROR for p in exc.problems):
+            if all(p.code is ErrorCode.VALIDATION_ERROR for p in result.problems):
                 counts["correctableCount"] += 1
-            ctx.error(f"row {i + 1}: {_describe(exc.problems)}")
-        else:
-            counts["personCount"] += 1
-            assigned.update(k for k, member in write.lists if member)
-        counts["itemsCompletedCount"] = i + 1
+            run.ctx.error(f"row {first + offset + 1}: {_describe(result.problems)}")
+        counts["itemsCompletedCount"] = first + len(chunk)
         counts["listCount"] = len(assigned)
-        if (i + 1) % PROGRESS_EVERY == 0:
-            done = i + 1 + (total if job_input["errorPolicy"] == "REJECT_ALL" else 0)
-            await ctx.progress(done, 2 * total if job_input["errorPolicy"] == "REJECT_ALL" else total)
-    return {"imported": counts["personCount"], "failed": counts["errorCount"]}
+        await run.progress("write", first + len(chunk), listsAssigned=sorted(assigned))

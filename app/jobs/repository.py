@@ -113,6 +113,17 @@ async def heartbeat(
     )
 
 
+async def release(account_id: str, db: Database, job_id: ObjectId, owner: str) -> bool:
+    """Hand a running job back to the queue: claimable at once by any worker, with its
+    progress kept and this claim not counted as an attempt."""
+    now = datetime.now(UTC)
+    result = await db[JOBS].update_one(
+        scoped(account_id, {"_id": job_id, "leaseOwner": owner, "state": "PROCESSING"}),
+        {"$set": {"leaseUntil": now, "leaseOwner": None, "updatedAt": now}, "$inc": {"attempts": -1}},
+    )
+    return result.modified_count == 1
+
+
 async def finish(
     account_id: str, db: Database, job_id: ObjectId, owner: str | None, fields: Document
 ) -> bool:

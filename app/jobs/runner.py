@@ -1,7 +1,9 @@
 """Running jobs: any number of workers (``contactgraph worker`` processes and the runner
 ``serve`` starts) share the queue. A job is claimed with a lease (findOneAndUpdate); the
 worker renews the lease with every progress write; a job whose worker died is claimed
-again once its lease runs out, and marked TIMED_OUT after MAX_ATTEMPTS claims."""
+again once its lease runs out, and marked TIMED_OUT after MAX_ATTEMPTS claims. A worker
+told to stop hands its job back at the next progress write (lease released, progress and
+checkpoint kept, the claim not counted), so another worker goes on with it at once."""
 
 from __future__ import annotations
 
@@ -39,6 +41,10 @@ class JobFailed(Exception):
     """A handler's expected failure: the job ends FAILED with this message."""
 
 
+class WorkerStopping(Exception):
+    """Raised inside a handler when its worker is stopping: the job is handed back."""
+
+
 @dataclass
 class JobContext:
     """What a handler gets: the job, the database and a way to report progress."""
@@ -50,6 +56,7 @@ class JobContext:
     lease: timedelta
     counts: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def account_id(self) -> str:
@@ -60,7 +67,9 @@ class JobContext:
             self.errors.append(message)
 
     async def progress(self, done: int, total: int, **extra: Any) -> None:
-        """Write progress (and renew the lease); stops the handler if cancelled or taken over."""
+        """Write progress (and renew the lease); stops the handler if the job was cancelled or
+        taken over, or its worker is stopping. ``extra`` fields are stored on the job (e.g. a
+        checkpoint to go on from)."""
         percent = 100 if total <= 0 else min(99, int(done * 100 / total))
         fields = {"percentDone": percent, "counts": dict(self.counts), "errors": list(self.errors), **extra}
         job = await repository.heartbeat(
@@ -71,6 +80,8 @@ class JobContext:
         if job.get("cancelRequested"):
             raise JobCancelled(str(self.job["_id"]))
         self.job = job
+        if self.stopping.is_set():
+            raise WorkerStopping(str(self.job["_id"]))
 
 
 Handler = Callable[[JobContext], Awaitable[Document]]
@@ -125,6 +136,7 @@ class JobRunner:
             lease=self.lease,
             counts=dict(job.get("counts") or {}),
             errors=list(job.get("errors") or []),
+            stopping=self._stopping,
         )
         try:
             if handler is None:
@@ -142,6 +154,9 @@ class JobRunner:
             await repository.finish(account_id, self.db, job["_id"], self.owner, _final(ctx, "CANCELLED"))
         except LeaseLost:
             log.warning("lost the lease of job %s", job["_id"])
+        except WorkerStopping:
+            await repository.release(account_id, self.db, job["_id"], self.owner)
+            log.info("handed job %s back: this worker is stopping", job["_id"])
         except JobFailed as exc:
             ctx.error(str(exc))
             await repository.finish(account_id, self.db, job["_id"], self.owner, _final(ctx, "FAILED"))
