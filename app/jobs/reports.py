@@ -12,9 +12,10 @@ open / click of the same mcID).
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -25,9 +26,10 @@ from bson import ObjectId
 from app.account.config import load_account_config
 from app.activities import repository as activities
 from app.contacts import repository as contacts
-from app.contacts.activity_conditions import lookup_stages
+from app.contacts.activity_conditions import contact_pipeline
 from app.db import Database, Document, scoped
 from app.errors import DomainError, ErrorCode, Problem
+from app.query import all_of
 from app.scalars import format_datetime, parse_datetime, to_json_value
 
 from . import repository
@@ -167,34 +169,11 @@ async def _selected_contacts(
     query, behaviors = compile_criteria(
         filters.get("criteria") or [], config.definitions, config.lists, _window(filters)
     )
-    clauses = [c for c in (query, USER_TYPES[filters.get("userType") or "all"]) if c]
-    stages = lookup_stages(account_id, behaviors)
-    match = {"$and": clauses} if clauses else {}
-    async for contact in contacts.stream_matching(account_id, db, match, stages, projection):
+    pipeline = contact_pipeline(
+        account_id, all_of(query, USER_TYPES[filters.get("userType") or "all"]), behaviors
+    )
+    async for contact in contacts.stream_matching(db, pipeline, projection):
         yield contact
-
-
-async def merge_by_cid(
-    selected: AsyncIterator[Document], others: AsyncIterator[Document], *, key: str
-) -> AsyncIterator[tuple[Document, list[Document]]]:
-    """Each contact with the documents of ``others`` whose ``key`` is its cID. Both streams
-    ascend by cID, so memory holds one contact's documents at a time."""
-    pending = await anext(others, None)
-    async for contact in selected:
-        cid = contact["_id"]
-        while pending is not None and pending[key] < cid:
-            pending = await anext(others, None)
-        matched: list[Document] = []
-        while pending is not None and pending[key] == cid:
-            matched.append(pending)
-            pending = await anext(others, None)
-        yield contact, matched
-
-
-async def _nothing() -> AsyncIterator[Document]:
-    empty: list[Document] = []
-    for item in empty:
-        yield item
 
 
 def _cell(value: Any) -> str:
@@ -223,51 +202,148 @@ def _value(contact: Document, stats: Document, name: str) -> Any:
     return (contact.get("attributes") or {}).get(name)
 
 
-async def _csv_chunks(
-    header: list[str], rows: AsyncIterator[list[Any]], counter: list[int]
-) -> AsyncIterator[bytes]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    async for row in rows:
-        writer.writerow([_cell(v) for v in row])
-        counter[0] += 1
-        if buffer.tell() >= FLUSH_BYTES:
-            yield buffer.getvalue().encode()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue().encode()
+def message_stats(activities: list[Document]) -> Document:
+    """One contact's aggregation fields from its activities in the window: counts and
+    latest dates of its message activities, and the mean seconds from a message's send to
+    its first open / click (per mcID; messages without both are left out)."""
+    per_message: dict[Any, dict[str, Any]] = {}
+    last: dict[str, datetime] = {}
+    counts = {"message-sent": 0, "open": 0, "click": 0}
+    for a in activities:
+        action, ats = a.get("action"), a.get("ats")
+        if action not in _STAT_ACTIONS or ats is None:
+            continue
+        if action in counts:
+            counts[action] += 1
+        if action not in last or ats > last[action]:
+            last[action] = ats
+        if action in _FIRSTS:
+            firsts = per_message.setdefault(a.get("mcID"), {})
+            if action not in firsts or ats < firsts[action]:
+                firsts[action] = ats
+    stats: Document = {
+        "sent": counts["message-sent"],
+        "opens": counts["open"],
+        "clicks": counts["click"],
+        **{name: last.get(action) for name, action in _LAST_DATES.items()},
+    }
+    for name, action in (("avg_open_time", "open"), ("avg_click_time", "click")):
+        delays = [(m[action] - m["message-sent"]).total_seconds()
+                  for m in per_message.values() if "message-sent" in m and action in m]  # fmt: skip
+        stats[name] = sum(delays) / len(delays) if delays else None
+    return stats
 
 
-async def _aggregated_rows(account_id: str, db: Database, report: Document) -> AsyncIterator[list[Any]]:
+_STAT_ACTIONS = frozenset(MESSAGE_ACTIONS)
+_FIRSTS = frozenset({"message-sent", "open", "click"})
+_LAST_DATES = {
+    "last_sent_date": "message-sent",
+    "last_open_date": "open",
+    "last_click_date": "click",
+    "ocx_bounce_date": "bounce",
+    "ocx_complaint_date": "complaint",
+}
+
+
+class _CsvFeed:
+    """CSV rows written into a queue as chunks of about FLUSH_BYTES, for a file being stored
+    while the rows are still being produced."""
+
+    def __init__(self, header: list[str]) -> None:
+        self.queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=4)  # ~256 KB in flight
+        self.buffer = io.StringIO()
+        self.writer = csv.writer(self.buffer)
+        self.writer.writerow(header)
+        self.rows = 0
+
+    async def row(self, values: list[Any]) -> None:
+        self.writer.writerow([_cell(v) for v in values])
+        self.rows += 1
+        if self.buffer.tell() >= FLUSH_BYTES:
+            await self.flush()
+
+    async def flush(self) -> None:
+        await self.queue.put(self.buffer.getvalue().encode())
+        self.buffer.seek(0)
+        self.buffer.truncate()
+
+    async def close(self) -> None:
+        await self.flush()
+        await self.queue.put(None)
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        while (chunk := await self.queue.get()) is not None:
+            yield chunk
+
+
+async def _write_rows(
+    account_id: str, db: Database, report: Document, aggregated: _CsvFeed, detailed: _CsvFeed
+) -> None:
+    """ONE pass over the selected contacts (cID order), CONTACTS_PER_READ at a time, each
+    batch's activities read at once: each contact gives one aggregated row (its statistics
+    computed here, from the activities the detailed CSV lists anyway) and one detailed row
+    per activity in the window.
+
+    A batch's activities are read with ``{accountId, cID: {$gte: first, $lte: last}}``
+    alone, a range both engines serve from ``(accountId, cID, ats)``; the activities of
+    contacts in the range that the criteria left out, outside the window or of other actions
+    are dropped here, and each contact's are ordered here. Why this shape, measured on the
+    embedded engine (100,000 activities): it sorts in Python (a server-sorted stream: 80 s),
+    serves no filter with two ranges or an ``$in`` with another operator, and matches an
+    ``$in`` of n values in n comparisons per document (batches of 500 cIDs: 197 s); the
+    previous design (two passes and a $group) took 76 s."""
     fields = report["selectedFields"]
-    wanted = set(AGGREGATION_FIELDS) | {"ocx_bounce_date", "ocx_complaint_date"}
-    window = _window(report["filters"])
-    stats = (
-        activities.message_stats_by_contact(account_id, db, MESSAGE_ACTIONS, window)
-        if wanted & set(fields)
-        else _nothing()
-    )
-    async for contact, found in merge_by_cid(_selected_contacts(account_id, db, report), stats, key="_id"):
-        yield [_value(contact, found[0] if found else {}, f) for f in fields]
+    keep = _activity_filter(report)
+    batch: list[Document] = []
+
+    async def flush() -> None:
+        by_contact: dict[Any, list[Document]] = {c["_id"]: [] for c in batch}
+        span = (batch[0]["_id"], batch[-1]["_id"])
+        async for a in activities.in_contact_range(account_id, db, span, _ACTIVITY_FIELDS):
+            if a["cID"] in by_contact and keep(a):
+                by_contact[a["cID"]].append(a)
+        for contact in batch:
+            found = sorted(by_contact[contact["_id"]], key=lambda a: (a["ats"], a["_id"]))
+            stats = message_stats(found)
+            await aggregated.row([_value(contact, stats, f) for f in fields])
+            email = ((contact.get("channels") or {}).get("email") or {}).get("address")
+            for a in found:
+                await detailed.row([
+                    contact["_id"], email, a.get("action"), a.get("ats"), a.get("mcID"), a.get("messageId"),
+                    a.get("channel"), a.get("properties") or {},
+                ])  # fmt: skip
+        batch.clear()
+
+    try:
+        async for contact in _selected_contacts(account_id, db, report):
+            batch.append(contact)
+            if len(batch) >= CONTACTS_PER_READ:
+                await flush()
+        if batch:
+            await flush()
+    finally:  # the files end here (after an error, the task group cancels their storing)
+        await aggregated.close()
+        await detailed.close()
 
 
-async def _detailed_rows(account_id: str, db: Database, report: Document) -> AsyncIterator[list[Any]]:
-    query: Document = {}
-    if not report.get("includeBehavior"):
-        query["action"] = {"$in": MESSAGE_ACTIONS}
-    window = _window(report["filters"])
-    if window:
-        query["ats"] = window
-    selected = _selected_contacts(account_id, db, report, {"channels.email.address": 1})
-    events = activities.stream_by_contact(account_id, db, query)
-    async for contact, found in merge_by_cid(selected, events, key="cID"):
-        email = ((contact.get("channels") or {}).get("email") or {}).get("address")
-        for a in found:
-            yield [
-                contact["_id"], email, a.get("action"), a.get("ats"), a.get("mcID"), a.get("messageId"),
-                a.get("channel"), a.get("properties") or {},
-            ]  # fmt: skip
+def _activity_filter(report: Document) -> Callable[[Document], bool]:
+    """Which activities the report lists: message activities (custom events too with
+    includeBehavior) in its window."""
+    window = _window(report["filters"]) or {}
+    since, until = window.get("$gte"), window.get("$lte")
+    behavior = bool(report.get("includeBehavior"))
+
+    def keep(a: Document) -> bool:
+        ats = a.get("ats")
+        if ats is None or (since is not None and ats < since) or (until is not None and ats > until):
+            return False
+        return behavior or a.get("action") in _STAT_ACTIONS
+
+    return keep
+
+
+CONTACTS_PER_READ = 500
+_ACTIVITY_FIELDS = ("_id", "cID", "action", "ats", "mcID", "messageId", "channel", "properties")
 
 
 async def run_report(ctx: JobContext) -> Document:
@@ -276,40 +352,44 @@ async def run_report(ctx: JobContext) -> Document:
     report = await get_report(account_id, db, report_id)
     if report is None:
         raise JobFailed("The report was deleted")
-    rows, detailed = [0], [0]
+    aggregated, detailed = _CsvFeed(report["selectedFields"]), _CsvFeed(DETAILED_COLUMNS)
+    report["filters"]["fromDate"] = _as_datetime(report["filters"].get("fromDate"))
+    report["filters"]["toDate"] = _as_datetime(report["filters"].get("toDate"))
+    ctx.counts.update(itemsTotalCount=2, itemsCompletedCount=0)
     try:
-        report["filters"]["fromDate"] = _as_datetime(report["filters"].get("fromDate"))
-        report["filters"]["toDate"] = _as_datetime(report["filters"].get("toDate"))
-        ctx.counts.update(itemsTotalCount=2, itemsCompletedCount=0)
-        aggregated = _csv_chunks(report["selectedFields"], _aggregated_rows(account_id, db, report), rows)
-        aggregated_id, _ = await repository.store_file(
-            account_id, db, f"report-{report_id}-aggregated.csv", "text/csv", aggregated
-        )
-        ctx.counts["itemsCompletedCount"] = 1
-        await ctx.progress(1, 2)
-        details = _csv_chunks(DETAILED_COLUMNS, _detailed_rows(account_id, db, report), detailed)
-        detailed_id, _ = await repository.store_file(
-            account_id, db, f"report-{report_id}-detailed.csv", "text/csv", details
-        )
-        ctx.counts.update(itemsCompletedCount=2, personCount=rows[0])
-    except Exception as exc:
+        # Both files are stored as the rows come; a failure anywhere cancels the rest, and a
+        # file cut short is deleted (store_file).
+        async with asyncio.TaskGroup() as group:
+            stored = [
+                group.create_task(
+                    repository.store_file(
+                        account_id, db, f"report-{report_id}-{name}.csv", "text/csv", feed.chunks()
+                    )
+                )
+                for name, feed in (("aggregated", aggregated), ("detailed", detailed))
+            ]
+            group.create_task(_write_rows(account_id, db, report, aggregated, detailed))
+    except BaseExceptionGroup as failures:
+        cause = failures.exceptions[0]
         reason = (
-            str(exc)
-            if isinstance(exc, JobFailed | DomainError)
+            str(cause)
+            if isinstance(cause, JobFailed | DomainError)
             else "Internal error while computing the report"
         )
         failed = {"status": "FAILED", "failureReason": reason, "completedAt": datetime.now(UTC)}
         await repository.update_report(account_id, db, report_id, failed)
-        raise
+        raise cause from failures
+    (aggregated_id, _), (detailed_id, _) = (task.result() for task in stored)
+    ctx.counts.update(itemsCompletedCount=2, personCount=aggregated.rows)
     done = {
         "status": "COMPLETED",
-        "rowCount": rows[0],
-        "detailedRowCount": detailed[0],
+        "rowCount": aggregated.rows,
+        "detailedRowCount": detailed.rows,
         "files": {"aggregated": aggregated_id, "detailed": detailed_id},
         "completedAt": datetime.now(UTC),
     }
     await repository.update_report(account_id, db, report_id, done)
-    return {"reportId": report_id, "rowCount": rows[0], "detailedRowCount": detailed[0]}
+    return {"reportId": report_id, "rowCount": aggregated.rows, "detailedRowCount": detailed.rows}
 
 
 def _as_datetime(value: Any) -> datetime | None:
