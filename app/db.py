@@ -8,6 +8,7 @@ account (see ``scoped``).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,78 +88,138 @@ def _asc(*fields: str) -> list[tuple[str, int]]:
     return [(f, ASCENDING) for f in fields]
 
 
-_STRING = {"$type": "string"}
+# Partial filters for "this field holds a string" (or a number). MongoDB compares values
+# within one BSON type only, so ``{$gte: ""}`` selects exactly the strings, like ``{$type:
+# "string"}``, and both are accepted in a partialFilterExpression. The embedded engine uses
+# a partial index only when it can prove the query implies the filter, and its prover knows
+# ``$eq $lt $lte $gt $gte`` only: with ``$type`` (or ``$exists``) a lookup by email decoded
+# the whole account (310 ms at 10,000 contacts), with ``$gte`` it is served (0.7 ms).
+_STRING = {"$gte": ""}
+_NUMBER = {"$gte": float("-inf")}
 
+# Every index starts with accountId (TTL indexes aside); each says which reads it serves.
+# Filters put accountId LAST (``scoped``) and the selective field first: the embedded engine
+# serves ``{_id: X, accountId: A}`` as a point lookup but scans the account for
+# ``{accountId: A, _id: X}``; MongoDB does not care about key order.
 INDEXES: dict[str, list[IndexModel]] = {
+    # API keys are looked up by _id (the key's hash); this one lists an account's keys.
     API_KEYS: [IndexModel(_asc("accountId"), name="accountId")],
+    # The account configuration (read once per request at most, cached 10 s).
     ATTRIBUTE_DEFINITIONS: [IndexModel(_asc("accountId", "key"), unique=True, name="account_key")],
     LISTS: [IndexModel(_asc("accountId", "key"), unique=True, name="account_key")],
     AUDIENCES: [IndexModel(_asc("accountId", "key"), unique=True, name="account_key")],
     CONTACTS: [
+        # Refs by email (contact(ref:), eventRecord, upserts, import chunks: `$in` of a
+        # chunk's emails); emails are unique per account.
         IndexModel(
             _asc("accountId", "channels.email.address"),
             unique=True,
             partialFilterExpression={"channels.email.address": _STRING},
             name="account_email",
         ),
+        # Refs by sms ("sms:16198880000"), unique per account.
         IndexModel(
             _asc("accountId", "channels.sms.address"),
             unique=True,
             partialFilterExpression={"channels.sms.address": _STRING},
             name="account_sms",
         ),
+        # contacts(sort: LAST_MODIFIED) and where.lastModified ranges.
         IndexModel([("accountId", ASCENDING), ("lastModified", DESCENDING)], name="account_lastModified"),
+        # where.createdAt ranges and sort: CREATED_AT.
         IndexModel([("accountId", ASCENDING), ("createdAt", ASCENDING)], name="account_createdAt"),
+        # where.inLists / notInLists and list criteria of reports (multikey).
         IndexModel(_asc("accountId", "lists"), name="account_lists"),
     ],
+    # Merged-away cIDs → their survivor (refs by an old cID).
     CONTACT_ALIASES: [IndexModel(_asc("accountId", "cID"), unique=True, name="account_cID")],
     ACTIVITIES: [
+        # Contact.activities (the newest N of each contact of a page: `cID: {$in}`, one
+        # aggregation), merges moving a contact's events, profile exports, mcID checks.
         IndexModel([("accountId", 1), ("cID", 1), ("ats", -1)], name="account_cID_ats"),
+        # activities(where: {action(s)/trackingTypes, ats}), activity conditions of
+        # contacts and audiences, report statistics (message actions in a window).
         IndexModel([("accountId", 1), ("action", 1), ("ats", -1)], name="account_action_ats"),
+        # activities(where: {ats}) windows without an action.
         IndexModel([("accountId", 1), ("ats", -1)], name="account_ats"),
+        # eventRecord's idempotencyKey: a repeated key stores nothing (unique).
         IndexModel(
             _asc("accountId", "idempotencyKey"),
             unique=True,
             partialFilterExpression={"idempotencyKey": _STRING},
             name="account_idempotencyKey",
         ),
+        # Retention: activities expire 18 months after ats.
         IndexModel(_asc("expireAt"), expireAfterSeconds=0, name="ttl_expireAt"),
     ],
+    # The first type seen per (action, property key).
     EVENT_PROPERTIES: [
         IndexModel(_asc("accountId", "action", "key"), unique=True, name="account_action_key")
     ],
+    # Campaigns are read by _id (Activity.message); this lists an account's.
     MESSAGES: [IndexModel(_asc("accountId"), name="accountId")],
     ORDERS: [
+        # orderRecord upserts and refs by orderID (unique per account).
         IndexModel(_asc("accountId", "orderID"), unique=True, name="account_orderID"),
+        # Contact.orders (the newest N of each contact of a page, one aggregation), merges.
         IndexModel([("accountId", 1), ("cID", 1), ("purchaseDate", -1)], name="account_cID_purchaseDate"),
     ],
     JOBS: [
+        # jobs(...) listings, newest first.
         IndexModel([("accountId", 1), ("createdAt", -1)], name="account_createdAt"),
+        # The workers' claim (new jobs, and running ones whose lease ran out); unscoped.
         IndexModel(_asc("state", "leaseUntil"), name="state_leaseUntil"),
+        # Jobs are kept 10 days.
         IndexModel(_asc("expireAt"), expireAfterSeconds=0, name="ttl_expireAt"),
     ],
+    # activityReports(...) listings.
     ACTIVITY_REPORTS: [IndexModel([("accountId", 1), ("createdAt", -1)], name="account_createdAt")],
-    # Job result files (GridFS bucket "downloads"; see app/jobs/repository.py).
+    # Job result files (GridFS bucket "downloads"; see app/jobs/repository.py): an account's
+    # files by age (purge), and a file's chunks in order (downloads).
     "downloads.files": [IndexModel(_asc("metadata.accountId", "uploadDate"), name="account_uploadDate")],
     "downloads.chunks": [IndexModel(_asc("files_id", "n"), unique=True, name="files_id_n")],
 }
 
 
-def secondary_key_index(key: str) -> IndexModel:
-    """Secondary identifier keys are unique per account (a partial index per key)."""
+def secondary_key_indexes(key: str) -> list[IndexModel]:
+    """Refs by a secondary (or non-email primary) key, unique per account: one partial index
+    for string values and one for numbers (identifier keys are string or number
+    attributes, and the embedded engine proves neither ``$exists`` nor ``$type``)."""
     field = f"attributes.{key}"
-    return IndexModel(
-        _asc("accountId", field),
-        unique=True,
-        partialFilterExpression={field: {"$exists": True}},
-        name=f"account_key_{key}",
+    return [
+        IndexModel(
+            _asc("accountId", field),
+            unique=True,
+            partialFilterExpression={field: kind},
+            name=f"account_key_{key}{suffix}",
+        )
+        for kind, suffix in ((_STRING, ""), (_NUMBER, "_number"))
+    ]
+
+
+def _same_index(existing: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
+    options = ("unique", "partialFilterExpression", "expireAfterSeconds")
+    return list(dict(existing["key"]).items()) == list(dict(wanted["key"]).items()) and all(
+        existing.get(o) == wanted.get(o) for o in options
     )
 
 
+async def create_indexes(collection: Collection, models: Sequence[IndexModel]) -> None:
+    """Create ``models``, replacing an index of the same name whose keys or options differ
+    (an older definition: e.g. a partial filter rewritten for the planners)."""
+    existing = {index["name"]: index async for index in await collection.list_indexes()}
+    for model in models:
+        wanted = model.document
+        found = existing.get(wanted["name"])
+        if found is not None and not _same_index(found, wanted):
+            await collection.drop_index(wanted["name"])
+    await collection.create_indexes(list(models))
+
+
 async def ensure_indexes(db: Database) -> None:
-    """Create every index listed above, plus one unique index per account secondary key."""
+    """Create every index listed above, plus the unique indexes of each account identifier key."""
     for name, models in INDEXES.items():
-        await db[name].create_indexes(models)
+        await create_indexes(db[name], models)
     keys: set[str] = set()
     async for account in db[ACCOUNTS].find(
         {}, {"secondaryKeys": 1, "primaryKey": 1}, max_time_ms=MAX_TIME.request
@@ -167,7 +228,25 @@ async def ensure_indexes(db: Database) -> None:
         if account.get("primaryKey", "email") != "email":
             keys.add(account["primaryKey"])
     if keys:
-        await db[CONTACTS].create_indexes([secondary_key_index(k) for k in sorted(keys)])
+        await create_indexes(db[CONTACTS], [m for k in sorted(keys) for m in secondary_key_indexes(k)])
+
+
+@asynccontextmanager
+async def indexes_built_after(db: Database, collections: Sequence[str]) -> AsyncIterator[None]:
+    """A bulk load into collections that are still empty, with their indexes built once
+    the data is in (``ensure_indexes``) instead of maintained document by document: about
+    3x faster on the embedded engine, and what MongoDB recommends for bulk loads. Indexes
+    of a collection that already holds documents (another account's) are left alone."""
+    emptied = []
+    for name in collections:
+        if await db[name].find_one({}, {"_id": 1}, max_time_ms=MAX_TIME.request) is None:
+            await db[name].drop_indexes()
+            emptied.append(name)
+    try:
+        yield
+    finally:
+        if emptied:
+            await ensure_indexes(db)
 
 
 def object_id(value: Any) -> ObjectId | None:
@@ -187,11 +266,17 @@ async def find_by_ids(collection: Collection, account_id: str, ids: Sequence[Any
 
 
 async def find_page(
-    collection: Collection, account_id: str, query: Document, sort: list[tuple[str, int]], limit: int
+    collection: Collection,
+    account_id: str,
+    query: Document,
+    sort: list[tuple[str, int]],
+    limit: int,
+    fields: Sequence[str] | None = None,
 ) -> list[Document]:
     """One page of the account's documents matching ``query`` (a seek filter included), in one
-    round trip: the first batch holds the whole page."""
-    cursor = collection.find(scoped(account_id, query), max_time_ms=MAX_TIME.request)
+    round trip: the first batch holds the whole page; only ``fields`` of them, if given."""
+    projection = dict.fromkeys(fields, 1) if fields is not None else None
+    cursor = collection.find(scoped(account_id, query), projection, max_time_ms=MAX_TIME.request)
     return await cursor.sort(sort).limit(limit).batch_size(limit).to_list()
 
 
@@ -216,10 +301,12 @@ async def top_n_per_parent(
     sort: list[tuple[str, int]],
     limit: int,
     seek: Document | None = None,
+    fields: Sequence[str] | None = None,
 ) -> dict[Any, tuple[list[Document], int]]:
     """For every parent in ``match``: its first ``limit`` documents in ``sort`` order after
-    the optional ``seek`` expression, and how many documents it has in all. ONE command,
-    whatever the number of parents (``$group`` with ``$topN``).
+    the optional ``seek`` expression (only ``fields`` of them, if given), and how many
+    documents it has in all. ONE command, whatever the number of parents (``$group`` with
+    ``$topN``).
 
     ``match`` must already be account-scoped (the repositories build it with ``scoped``).
     """
@@ -230,12 +317,15 @@ async def top_n_per_parent(
     if seek is not None:
         pipeline.append({"$set": {"__page": {"$cond": [seek, 1, 0]}}})
         sort_by = {"__page": -1, **sort_by}
+    output: Any = "$$ROOT"
+    if fields is not None:  # fewer bytes over the wire and to decode than whole documents
+        output = {f: f"${f}" for f in (*fields, *(["__page"] if seek is not None else []))}
     pipeline.append(
         {
             "$group": {
                 "_id": f"${parent_field}",
                 "total": {"$sum": 1},
-                "items": {"$topN": {"n": max(limit, 1), "sortBy": sort_by, "output": "$$ROOT"}},
+                "items": {"$topN": {"n": max(limit, 1), "sortBy": sort_by, "output": output}},
             }
         }
     )
@@ -260,7 +350,7 @@ async def page_per_parent(
     match = scoped(account_id, {**query.match, parent_field: {"$in": list(parent_ids)}})
     seek = seek_expression(query.sort, query.after) if query.after else None
     return await top_n_per_parent(
-        collection, match, parent_field, query.sort.mongo_sort(), query.limit + 1, seek
+        collection, match, parent_field, query.sort.mongo_sort(), query.limit + 1, seek, query.fields
     )
 
 

@@ -22,7 +22,7 @@ from app.activities.retention import RETENTION_MONTHS, add_months, expire_at
 from app.auth import ALL_SCOPES
 from app.commerce import repository as orders_repository
 from app.contacts import repository as contacts_repository
-from app.db import Database, Document
+from app.db import ACTIVITIES, CONTACTS, ORDERS, Database, Document, indexes_built_after
 
 FIRST = [
     "Mark",
@@ -161,6 +161,24 @@ async def seed_demo(
     ]
     await activities_repository.insert_messages(account_id, db, messages)
     totals = [0, 0]
+    async with indexes_built_after(db, [CONTACTS, ACTIVITIES, ORDERS]):
+        await _load(db, account_id, rng, ids, messages, contacts, events_per_contact, now, totals)
+    key, _ = await create_api_key(account_id, db, "demo admin key", ALL_SCOPES)
+    return SeedResult(account_id, key, contacts, totals[0], totals[1])
+
+
+async def _load(
+    db: Database,
+    account_id: str,
+    rng: random.Random,
+    ids: random.Random,
+    messages: list[Document],
+    contacts: int,
+    events_per_contact: int,
+    now: datetime,
+    totals: list[int],
+) -> None:
+    """Contacts with their activities and orders, a thousand contacts per round of bulk inserts."""
     for start in range(0, contacts, 1000):
         batch = [_contact(rng, ids, i, now) for i in range(start, min(contacts, start + 1000))]
         await contacts_repository.insert_many(account_id, db, batch)
@@ -175,8 +193,6 @@ async def seed_demo(
         await orders_repository.insert_many(account_id, db, orders)
         totals[0] += len(activities)
         totals[1] += len(orders)
-    key, _ = await create_api_key(account_id, db, "demo admin key", ALL_SCOPES)
-    return SeedResult(account_id, key, contacts, totals[0], totals[1])
 
 
 async def is_seeded(db: Database, account_id: str = "demo") -> bool:

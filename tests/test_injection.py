@@ -160,7 +160,9 @@ async def test_write_payloads_store_values_never_operators(api: Api, accounts: s
     stored = await api.db["activities"].find({"accountId": "alpha"}).to_list()
     for doc in stored:
         assert not any(k.startswith("$") or "." in k for k in doc["properties"])
-    contact = await api.db["contacts"].find_one({"channels.email.address": "real@example.com"})
+    contact = await api.db["contacts"].find_one(
+        {"channels.email.address": "real@example.com", "accountId": "alpha"}
+    )
     assert contact is not None
     assert contact["attributes"]["first_name"] == "Ann"
 

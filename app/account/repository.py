@@ -23,8 +23,9 @@ from app.db import (
     MAX_TIME,
     Database,
     Document,
+    create_indexes,
     scoped,
-    secondary_key_index,
+    secondary_key_indexes,
 )
 
 _NO_ID = {"_id": 0}
@@ -49,7 +50,7 @@ async def set_identifier_keys(
     """Store the keys and create a unique index for each non-email key before using it."""
     keys = set(secondary_keys) | ({primary_key} - {"email"})
     if keys:
-        await db[CONTACTS].create_indexes([secondary_key_index(k) for k in sorted(keys)])
+        await create_indexes(db[CONTACTS], [m for k in sorted(keys) for m in secondary_key_indexes(k)])
     await db[ACCOUNTS].update_one(
         scoped(account_id, {"_id": account_id}),
         {"$set": {"primaryKey": primary_key, "secondaryKeys": secondary_keys}},

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bson import ObjectId
+from pymongo import InsertOne, ReplaceOne
+from pymongo.errors import BulkWriteError
 
 from app.db import CONTACT_ALIASES, CONTACTS, MAX_TIME, Database, Document, scoped, watch
 from app.db import count as db_count
 from app.db import find_by_ids as db_find_by_ids
 from app.db import find_page as db_find_page
+
+if TYPE_CHECKING:
+    from .activity_conditions import ContactPipeline
 
 
 async def find_by_ids(account_id: str, db: Database, ids: Sequence[ObjectId]) -> list[Document]:
@@ -84,6 +89,53 @@ async def delete_aliases_of(account_id: str, db: Database, survivor: ObjectId, s
     return result.deleted_count
 
 
+async def bulk_store(
+    account_id: str, db: Database, inserts: Sequence[Document], replaces: Sequence[tuple[Document, int]]
+) -> tuple[list[int], list[int]]:
+    """Insert new contacts and replace changed ones (each only if still at the version it
+    was read at) in ONE unordered bulk write. Returns the positions, in ``inserts`` and in
+    ``replaces``, of the writes that did not land (an identifier taken, or the contact
+    changed meanwhile), so that the caller can do them again one by one.
+
+    Each written contact carries the batch's id in ``writeBatch``; when fewer replaces
+    matched than were sent, the ones that landed are told apart by it (a later write of the
+    same contact starts from the stored document, so it keeps the id)."""
+    batch = ObjectId()
+    ops: list[InsertOne[Document] | ReplaceOne[Document]] = [
+        InsertOne(scoped(account_id, {**doc, "writeBatch": batch})) for doc in inserts
+    ]
+    ops += [
+        ReplaceOne(
+            scoped(account_id, {"_id": doc["_id"], "version": version}),
+            scoped(account_id, {**doc, "writeBatch": batch}),
+        )
+        for doc, version in replaces
+    ]
+    failed_inserts: set[int] = set()
+    failed_replaces: set[int] = set()
+    try:
+        result = await db[CONTACTS].bulk_write(ops, ordered=False)
+        matched = result.matched_count
+    except BulkWriteError as exc:
+        matched = int(exc.details.get("nMatched", 0))
+        for error in exc.details.get("writeErrors", []):
+            index = int(error["index"])
+            if index < len(inserts):
+                failed_inserts.add(index)
+            else:
+                failed_replaces.add(index - len(inserts))
+    if matched < len(replaces) - len(failed_replaces):
+        ids = [doc["_id"] for doc, _ in replaces]
+        cursor = db[CONTACTS].find(
+            scoped(account_id, {"_id": {"$in": ids}, "writeBatch": batch}),
+            {"_id": 1},
+            max_time_ms=MAX_TIME.request,
+        )
+        landed = {d["_id"] async for d in cursor}
+        failed_replaces.update(i for i, (doc, _) in enumerate(replaces) if doc["_id"] not in landed)
+    return sorted(failed_inserts), sorted(failed_replaces)
+
+
 async def find_ids_by(account_id: str, db: Database, path: str, values: Sequence[Any]) -> dict[Any, ObjectId]:
     """value of ``path`` → cID, for the contacts holding any of ``values`` (one query)."""
     query = scoped(account_id, {path: {"$in": list(values)}})
@@ -108,23 +160,29 @@ async def find_survivors(account_id: str, db: Database, cids: Sequence[ObjectId]
     return {d["cID"]: d["survivor"] async for d in cursor}
 
 
-async def aggregate_page(
+async def pipeline_page(
     account_id: str,
     db: Database,
     query: Document,
     sort: list[tuple[str, int]],
     limit: int,
     *,
-    stages: list[Document],
+    pipeline: ContactPipeline,
 ) -> list[Document]:
-    """find_page for filters that need aggregation stages (e.g. activity conditions)."""
-    pipeline = [{"$match": scoped(account_id, query)}, *stages, {"$sort": dict(sort)}, {"$limit": limit}]
-    return await (await db[CONTACTS].aggregate(pipeline, maxTimeMS=MAX_TIME.request)).to_list()
+    """find_page for contacts selected by an aggregation (e.g. activity conditions);
+    ``query`` (a seek filter) applies after it."""
+    stages = [
+        *pipeline.stages,
+        {"$match": scoped(account_id, query)},
+        {"$sort": dict(sort)},
+        {"$limit": limit},
+    ]
+    return await (await db[pipeline.collection].aggregate(stages, maxTimeMS=MAX_TIME.request)).to_list()
 
 
-async def aggregate_count(account_id: str, db: Database, query: Document, *, stages: list[Document]) -> int:
-    pipeline = [{"$match": scoped(account_id, query)}, *stages, {"$count": "n"}]
-    result = await (await db[CONTACTS].aggregate(pipeline, maxTimeMS=MAX_TIME.request)).to_list()
+async def pipeline_count(account_id: str, db: Database, query: Document, *, pipeline: ContactPipeline) -> int:
+    stages = [*pipeline.stages, {"$match": scoped(account_id, query)}, {"$count": "n"}]
+    result = await (await db[pipeline.collection].aggregate(stages, maxTimeMS=MAX_TIME.request)).to_list()
     return int(result[0]["n"]) if result else 0
 
 
@@ -140,14 +198,14 @@ async def watch_contact(account_id: str, db: Database, cid: ObjectId) -> AsyncIt
 
 
 async def stream_matching(
-    account_id: str, db: Database, query: Document, stages: list[Document], projection: Document | None = None
+    db: Database, pipeline: ContactPipeline, projection: Document | None = None
 ) -> AsyncIterator[Document]:
-    """Contacts matching ``query`` and the extra aggregation ``stages``, ascending cID, in batches."""
-    pipeline = [{"$match": scoped(account_id, query)}, *stages, {"$sort": {"_id": 1}}]
+    """The contacts ``pipeline`` selects (it is account-scoped), ascending cID, in batches."""
+    stages = [*pipeline.stages, {"$sort": {"_id": 1}}]
     if projection:
-        pipeline.append({"$project": projection})
-    async for doc in await db[CONTACTS].aggregate(
-        pipeline, batchSize=1000, allowDiskUse=True, maxTimeMS=MAX_TIME.job
+        stages.append({"$project": projection})
+    async for doc in await db[pipeline.collection].aggregate(
+        stages, batchSize=1000, allowDiskUse=True, maxTimeMS=MAX_TIME.job
     ):
         yield doc
 

@@ -184,7 +184,7 @@ async def test_the_same_idempotency_key_twice_stores_one_activity(api: Api, keys
     assert (first["deduplicated"], second["deduplicated"]) == (False, True)
     assert second["activity"]["id"] == first["activity"]["id"]
     assert second["activity"]["properties"] == {}
-    assert await api.db[ACTIVITIES].count_documents({"idempotencyKey": "order-42"}) == 1
+    assert await api.db[ACTIVITIES].count_documents({"idempotencyKey": "order-42", "accountId": "acme"}) == 1
 
 
 async def test_idempotency_holds_under_concurrent_senders(api: Api, keys: Keys) -> None:
@@ -194,7 +194,7 @@ async def test_idempotency_holds_under_concurrent_senders(api: Api, keys: Keys) 
 
     assert sum(1 for r in results if not r["deduplicated"]) == 1
     assert len({r["activity"]["id"] for r in results}) == 1
-    assert await api.db[ACTIVITIES].count_documents({"idempotencyKey": "race"}) == 1
+    assert await api.db[ACTIVITIES].count_documents({"idempotencyKey": "race", "accountId": "acme"}) == 1
 
 
 async def test_the_first_type_seen_is_recorded_and_other_types_are_not_searchable(

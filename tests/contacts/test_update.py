@@ -158,15 +158,25 @@ async def test_reference_email_change_and_its_uniqueness(api: Api, msmith: str) 
 
     assert changed["contact"]["email"] == "markussmith@example.com"
     assert collision["userErrors"][0]["code"] == "CONTACTS_RECORD_EXISTS"
-    assert await api.db[CONTACTS].count_documents({"channels.email.address": "markussmith@example.com"}) == 1
-    assert await api.db[CONTACTS].count_documents({"channels.email.address": "taken@example.com"}) == 1
+    assert (
+        await api.db[CONTACTS].count_documents(
+            {"channels.email.address": "markussmith@example.com", "accountId": "acme"}
+        )
+        == 1
+    )
+    assert (
+        await api.db[CONTACTS].count_documents(
+            {"channels.email.address": "taken@example.com", "accountId": "acme"}
+        )
+        == 1
+    )
 
 
 async def test_reference_resubscribe_needs_force_subscribe_and_clears_a_hard_bounce(
     api: Api, msmith: str
 ) -> None:
     await api.db[CONTACTS].update_one(
-        {"channels.email.address": "msmith@example.com"},
+        {"channels.email.address": "msmith@example.com", "accountId": "acme"},
         {"$set": {"channels.email.subscribeStatus": "unsubscribed", "channels.email.invalid": True}},
     )
     before = await stored(api)
@@ -215,7 +225,8 @@ async def test_all_or_nothing_one_bad_change_applies_none(api: Api, msmith: str)
 
 async def test_validators_apply_to_new_writes_only(api: Api, msmith: str) -> None:
     await api.db[CONTACTS].update_one(
-        {"channels.email.address": "msmith@example.com"}, {"$set": {"attributes.nick": "x"}}
+        {"channels.email.address": "msmith@example.com", "accountId": "acme"},
+        {"$set": {"attributes.nick": "x"}},
     )
     await create_attribute(
         "acme",
