@@ -9,18 +9,17 @@ Cost model, in points:
 The *requested* cost is computed from the document before anything runs: a connection
 counts ``first`` (default 25) items, a list field with a list argument one item per
 element (``_entities``), any other list of objects ``LIST_ESTIMATE``.
-A request over ``max_query_cost`` is refused, and so is one the caller's bucket cannot
-pay for; both before any database command. After execution the *actual* cost is the
-objects really returned, and the difference is refunded. Every result reports
-``extensions.cost {requestedQueryCost, actualQueryCost, throttleStatus {maximumAvailable,
-currentlyAvailable, restoreRate}}``. Subscriptions are not charged.
+A request over ``max_query_cost`` is refused before any database command, and so is one
+the caller's budget cannot pay for (the budget is shared by every replica: ``app.ratelimit``;
+checking it costs a command only when this replica's slice of it runs out). After
+execution the *actual* cost is the objects really returned, and the difference is refunded.
+Every result reports ``extensions.cost {requestedQueryCost, actualQueryCost, throttleStatus
+{maximumAvailable, currentlyAvailable, restoreRate}}``. Subscriptions are not charged.
 """
 
 from __future__ import annotations
 
-import time
-from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,65 +49,10 @@ from graphql.utilities import get_operation_ast
 from strawberry.extensions import SchemaExtension
 
 from app.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from app.ratelimit import SharedBudget
 
 LIST_ESTIMATE = 10
 MUTATION_COST = 10
-
-
-class LeakyBucket:
-    """``capacity`` points that drain by the cost of each request and refill at
-    ``restore_rate`` points per second."""
-
-    def __init__(self, capacity: float, restore_rate: float, clock: Callable[[], float]) -> None:
-        self.capacity = capacity
-        self.restore_rate = restore_rate
-        self._clock = clock
-        self._level = capacity
-        self._at = clock()
-
-    def available(self) -> float:
-        now = self._clock()
-        self._level = min(self.capacity, self._level + (now - self._at) * self.restore_rate)
-        self._at = now
-        return self._level
-
-    def take(self, points: float) -> bool:
-        if points > self.available():
-            return False
-        self._level -= points
-        return True
-
-    def give_back(self, points: float) -> None:
-        self._level = max(0.0, min(self.capacity, self.available() + points))
-
-
-class RateLimiter:
-    """One bucket per API key, in this process (each gateway replica limits on its own)."""
-
-    def __init__(
-        self,
-        capacity: float,
-        restore_rate: float,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        max_keys: int = 10_000,
-    ) -> None:
-        self.capacity = capacity
-        self.restore_rate = restore_rate
-        self.enabled = restore_rate > 0
-        self._clock = clock
-        self._max_keys = max_keys
-        self._buckets: OrderedDict[str, LeakyBucket] = OrderedDict()
-
-    def bucket(self, key: str) -> LeakyBucket:
-        found = self._buckets.get(key)
-        if found is None:
-            if len(self._buckets) >= self._max_keys:
-                self._buckets.popitem(last=False)  # the least recently used; it is full again by now
-            found = self._buckets[key] = LeakyBucket(self.capacity, self.restore_rate, self._clock)
-        else:
-            self._buckets.move_to_end(key)
-        return found
 
 
 @dataclass
@@ -252,12 +196,12 @@ def _is_list(defined: GraphQLField) -> bool:
 class QueryCost(SchemaExtension):
     """Refuses over-budget requests before they run and reports ``extensions.cost``."""
 
-    def __init__(self, *, max_cost: int, limiter: RateLimiter) -> None:
+    def __init__(self, *, max_cost: int, budget: SharedBudget) -> None:
         self.max_cost = max_cost
-        self.limiter = limiter
+        self.budget = budget
         self.report: dict[str, Any] | None = None
 
-    def on_execute(self) -> Iterator[None]:
+    async def on_execute(self) -> AsyncIterator[None]:
         ctx = self.execution_context
         document = ctx.graphql_document
         operation = get_operation_ast(document, ctx.operation_name) if document else None
@@ -276,41 +220,44 @@ class QueryCost(SchemaExtension):
         base = walk.mutation_cost(operation, root) if operation.operation == OperationType.MUTATION else 0
         requested = base + walk.requested(operation.selection_set, root, LIST_ESTIMATE)
         principal = getattr(ctx.context, "principal", None)
-        bucket = self.limiter.bucket(principal.key_id if principal else "")
+        key_id = principal.key_id if principal is not None else ""
         self.report = {"requestedQueryCost": requested, "actualQueryCost": None}
         refusal = None
+        available = float(self.budget.capacity)
         if requested > self.max_cost:
             refusal = GraphQLError(
                 f"Query cost is {requested}, which exceeds the single query max cost limit ({self.max_cost})",
                 extensions={"code": "MAX_COST_EXCEEDED", "cost": requested, "maxCost": self.max_cost},
             )
-        elif self.limiter.enabled and not bucket.take(requested):
-            wait = (requested - bucket.available()) / self.limiter.restore_rate
-            refusal = GraphQLError(
-                "Throttled",
-                extensions={"code": "THROTTLED", "retryAfterSeconds": round(max(wait, 0.0), 3)},
-            )
+        elif self.budget.enabled and principal is not None and principal.account_id:
+            decision = await self.budget.take(ctx.context.db, principal.account_id, key_id, requested)
+            available = decision.available
+            if not decision.allowed:
+                refusal = GraphQLError(
+                    "Throttled",
+                    extensions={"code": "THROTTLED", "retryAfterSeconds": round(decision.retry_after_s, 3)},
+                )
         if refusal is not None:
             ctx.result = GraphQLExecutionResult(data=None, errors=[refusal])
-            self.report["throttleStatus"] = self._status(bucket)
+            self.report["throttleStatus"] = self._status(available)
             yield
             return
         yield
         result = ctx.result
         data = getattr(result, "data", None) or {}
         actual = base + walk.actual([operation.selection_set], root, data)
-        if self.limiter.enabled:
-            bucket.give_back(requested - actual)
+        if self.budget.enabled:
+            available = self.budget.give_back(key_id, requested - actual)
         self.report["actualQueryCost"] = actual
-        self.report["throttleStatus"] = self._status(bucket)
+        self.report["throttleStatus"] = self._status(available)
 
-    def _status(self, bucket: LeakyBucket) -> dict[str, float]:
+    def _status(self, available: float) -> dict[str, float]:
         return {
-            "maximumAvailable": float(self.limiter.capacity),
-            "currentlyAvailable": round(float(bucket.available()), 1)
-            if self.limiter.enabled
-            else float(self.limiter.capacity),
-            "restoreRate": float(self.limiter.restore_rate),
+            "maximumAvailable": float(self.budget.capacity),
+            "currentlyAvailable": round(min(available, self.budget.capacity), 1)
+            if self.budget.enabled
+            else float(self.budget.capacity),
+            "restoreRate": float(self.budget.restore_rate),
         }
 
     def get_results(self) -> dict[str, Any]:

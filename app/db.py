@@ -38,6 +38,7 @@ EVENT_PROPERTIES = "eventProperties"
 MESSAGES = "messages"
 ORDERS = "orders"
 JOBS = "jobs"
+RATE_LIMITS = "rateLimits"
 ACTIVITY_REPORTS = "activityReports"
 
 # Commands the driver sends on its own (monitoring, sessions, auth), not on the app's
@@ -164,6 +165,8 @@ INDEXES: dict[str, list[IndexModel]] = {
         # Contact.orders (the newest N of each contact of a page, one aggregation), merges.
         IndexModel([("accountId", 1), ("cID", 1), ("purchaseDate", -1)], name="account_cID_purchaseDate"),
     ],
+    # The shared cost budget of each API key (app/ratelimit.py) is read by _id only.
+    RATE_LIMITS: [IndexModel(_asc("accountId"), name="accountId")],
     JOBS: [
         # jobs(...) listings, newest first.
         IndexModel([("accountId", 1), ("createdAt", -1)], name="account_createdAt"),

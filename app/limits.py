@@ -36,7 +36,8 @@ from strawberry.extensions import (
 from strawberry.schema.schema import validate_document
 from strawberry.types.graphql import OperationType
 
-from app.cost import QueryCost, RateLimiter
+from app.cost import QueryCost
+from app.ratelimit import SharedBudget
 from app.settings import Settings
 
 MAX_DIRECTIVES = 5
@@ -44,12 +45,14 @@ MAX_DIRECTIVES = 5
 
 
 def graphql_limits(settings: Settings) -> list[Callable[[], SchemaExtension]]:
-    """Extension factories; the rate limiter they share lives as long as the schema.
+    """Extension factories; the cost budget's slices they share live as long as the schema.
 
     The validation rules are built once: strawberry's limiters create a rule class per
     instance, and a new class per request would make every request miss the validation
     cache (which is keyed by the rules), so each request re-validated its document."""
-    limiter = RateLimiter(settings.rate_limit_capacity, settings.rate_limit_restore_rate)
+    budget = SharedBudget(
+        settings.rate_limit_capacity, settings.rate_limit_restore_rate, slice_points=settings.rate_limit_slice
+    )
     rules = [
         *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
@@ -58,7 +61,7 @@ def graphql_limits(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     return [
         lambda: AddValidationRules(rules),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-        lambda: QueryCost(max_cost=settings.max_query_cost, limiter=limiter),
+        lambda: QueryCost(max_cost=settings.max_query_cost, budget=budget),
     ]
 
 

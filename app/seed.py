@@ -124,12 +124,15 @@ async def seed_demo(
     seed: int = 42,
     now: datetime | None = None,
 ) -> SeedResult:
-    """Create the account with its configuration and data; returns a new admin key."""
+    """Create the account with its configuration and data; returns a new admin key. Dates
+    are relative to ``now`` (default: the start of today, UTC)."""
     rng = random.Random(seed)
     # Ids come from their own generator, seeded with the account too: the same seed in
     # two accounts gives the same data under different (globally unique) ObjectIds.
     ids = random.Random(f"{account_id}:{seed}")
-    now = now or datetime(2026, 11, 1, tzinfo=UTC)
+    # Dated back from the day it is seeded (the same data all day): activities stay inside
+    # the 18-month retention however long after a release the demo is first started.
+    now = now or datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     await create_account(db, account_id, "Demo store", secondary_keys=("custID",))
     for definition in ATTRIBUTES:
         await create_attribute(account_id, db, definition)

@@ -79,7 +79,12 @@ class Settings(BaseSettings):
     rate_limit_capacity: int = Field(
         default=200_000,
         alias="CONTACTGRAPH_RATE_LIMIT_CAPACITY",
-        description="Cost points an API key's bucket holds (per gateway process).",
+        description="Cost points an API key's budget holds, shared by every gateway replica.",
+    )
+    rate_limit_slice: float | None = Field(
+        default=None,
+        alias="CONTACTGRAPH_RATE_LIMIT_SLICE",
+        description="Points a replica leases from a key's shared budget at a time (default: capacity / 20).",
     )
     rate_limit_restore_rate: int = Field(
         default=50_000,

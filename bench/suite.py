@@ -37,11 +37,12 @@ from app.db import DRIVER_COMMANDS, Database, connect
 from app.embedded import EmbeddedMongo
 from app.main import create_app
 from app.settings import Settings
-from bench import dataset
+from bench import chart, dataset
 from bench.workloads import Workload, remove_written, workloads
 
 HERE = Path(__file__).parent
 RESULTS = HERE / "results"
+DOCS = HERE.parent / "docs"
 APOLLO = HERE / "apollo"
 DATABASE = "contactgraph_bench"  # + "_N" for N contacts
 CLI = str(Path(sys.executable).parent / "contactgraph")
@@ -246,13 +247,19 @@ async def run(uri: str, contacts: int, quick: bool, peer: bool) -> dict[str, Any
     key = await dataset.ensure(db, contacts)
     sample = (
         await db["contacts"]
-        .find({"accountId": dataset.ACCOUNT}, {"channels.email.address": 1})
+        .find(
+            {"accountId": dataset.ACCOUNT},
+            {"channels.email.address": 1, "channels.sms.address": 1, "attributes.custID": 1},
+        )
         .limit(500)
         .to_list()
     )
     emails = [c["channels"]["email"]["address"] for c in sample if c.get("channels", {}).get("email")]
-    loads = workloads(emails, [str(c["_id"]) for c in sample])
+    sms = [c["channels"]["sms"]["address"] for c in sample if c.get("channels", {}).get("sms")]
+    cust_ids = [c["attributes"]["custID"] for c in sample]
+    loads = workloads(emails, [str(c["_id"]) for c in sample], cust_ids, sms)
     requests = {"Q1": 40, "Q2": 15, "Q3": 15, "W1": 5} if quick else {"Q1": 200, "Q2": 40, "Q3": 40, "W1": 10}
+    requests.update(dict.fromkeys(("L_email", "L_custID", "L_sms", "L_cID"), 30 if quick else 100))
     seconds = 5.0 if quick else 15.0
 
     results: dict[str, Any] = {
@@ -277,7 +284,7 @@ async def run(uri: str, contacts: int, quick: bool, peer: bool) -> dict[str, Any
             "gateway",
             [CLI, "serve"],
             {**env, "CONTACTGRAPH_PORT": str(port)},
-            {"Q1", "Q2", "Q3", "W1"},
+            {w.name for w in loads},
             key,
             str(port),
         )
@@ -375,28 +382,84 @@ def table(results: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def scaling(by_size: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    """Per workload and system: p50 and commands at each size, and the ratio of the largest
+    size's p50 to the smallest's (flat is 1)."""
+    sizes = sorted(by_size)
+    out: dict[str, Any] = {}
+    for name in by_size[sizes[0]]["workloads"]:
+        for system in ("floor", "gateway", "naive", "apollo"):
+            p50 = {n: by_size[n]["workloads"].get(name, {}).get(system, {}).get("p50_ms") for n in sizes}
+            if any(v is None for v in p50.values()):
+                continue
+            commands = {n: by_size[n]["commands"].get(name, {}).get(system) for n in sizes}
+            out[f"{name}/{system}"] = {
+                "p50_ms": p50,
+                "commands": commands,
+                "ratio": round(p50[sizes[-1]] / p50[sizes[0]], 2) if p50[sizes[0]] else None,
+            }
+    largest = by_size[sizes[-1]]["workloads"]
+    targets: dict[str, Any] = {
+        f"L_{kind}_vs_cID_at_{sizes[-1]}": round(
+            largest[f"L_{kind}"]["gateway"]["p50_ms"] / largest["L_cID"]["gateway"]["p50_ms"], 2
+        )
+        for kind in ("email", "custID", "sms")
+    }
+    targets[f"Q1_{sizes[-1]}_vs_{sizes[0]}"] = out["Q1/gateway"]["ratio"]
+    return {"sizes": sizes, "series": out, "targets": targets}
+
+
+def scaling_table(summary: dict[str, Any]) -> str:
+    sizes = summary["sizes"]
+    head = " | ".join(f"p50 at {n:,}" for n in sizes)
+    lines = [
+        f"| workload | system | {head} | ratio | commands |",
+        "|---|---|" + "---|" * len(sizes) + "---|---|",
+    ]
+    for label, row in summary["series"].items():
+        name, system = label.split("/")
+        cells = " | ".join(f"{row['p50_ms'][n]} ms" for n in sizes)
+        commands = " / ".join(str(row["commands"][n]) for n in sizes if row["commands"][n] is not None)
+        lines.append(f"| {name} | {system} | {cells} | {row['ratio']}x | {commands} |")
+    return "\n".join(lines) + "\n"
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--contacts", type=int)
+    parser.add_argument("--sizes", default="1000,10000", help="account sizes (contacts), comma-separated")
+    parser.add_argument("--contacts", type=int, help="one size only")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--no-peer", action="store_true")
     args = parser.parse_args()
     RESULTS.mkdir(exist_ok=True)
     uri = Settings().mongodb_uri
-    if uri:
-        results = await run(uri, args.contacts or dataset.CONTACTS, args.quick, not args.no_peer)
-    else:
-        contacts = args.contacts or 1_000
-        with EmbeddedMongo(dataset.DATA / f"db-{contacts}") as server:
-            results = await run(server.uri, contacts, args.quick, not args.no_peer)
-    results["ratios"] = ratios(results)
-    (RESULTS / "bench.json").write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
-    (RESULTS / "bench.md").write_text(table(results))
-    print(table(results))
-    print(orjson.dumps(results["ratios"], option=orjson.OPT_INDENT_2).decode())
-    print(orjson.dumps(results["commands"]).decode())
+    sizes = [args.contacts] if args.contacts else [int(n) for n in args.sizes.split(",")]
+    by_size: dict[int, dict[str, Any]] = {}
+    for contacts in sizes:
+        if uri:
+            results = await run(uri, contacts, args.quick, not args.no_peer)
+        else:
+            with EmbeddedMongo(dataset.DATA / f"db-{contacts}") as server:
+                results = await run(server.uri, contacts, args.quick, not args.no_peer)
+        results["ratios"] = ratios(results)
+        results["engine"] = "mongodb" if uri else "embedded"
+        by_size[contacts] = results
+        print(table(results))
+    report: dict[str, Any] = {"engine": "mongodb" if uri else "embedded", "by_size": by_size}
+    markdown = "".join(f"### {n:,} contacts\n\n{table(r)}\n" for n, r in by_size.items())
+    if len(sizes) > 1:
+        report["scaling"] = scaling(by_size)
+        markdown = f"### Scaling\n\n{scaling_table(report['scaling'])}\n" + markdown
+        chart.draw(report, DOCS / "bench-scaling.svg")
+    (RESULTS / "bench.json").write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
+    (RESULTS / "bench.md").write_text(markdown)
+    print(markdown)
+    for n, r in by_size.items():
+        print(n, orjson.dumps(r["ratios"]).decode())
+    if "scaling" in report:
+        print(orjson.dumps(report["scaling"]["targets"], option=orjson.OPT_INDENT_2).decode())
 
 
 def entry() -> None:

@@ -28,7 +28,9 @@ Q3 = """query Q3($a: String!, $s: DateTime!, $e: DateTime!) {
   activities(where: {action: $a, ats: {between: {start: $s, end: $e}}}, first: 1000) {
     edges { node { cID action ats mcID } } } }"""
 W1 = "mutation W1($e: [EventInput!]!) { eventsRecord(inputs: $e) { recordedCount failedCount } }"
-WINDOW = (datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC))
+LOOKUP = "query L($r: String!) { contact(ref: $r) { cID } }"
+# The seed dates activities back from the day it runs (inside the 18-month retention).
+WINDOW_DAYS = 300
 W1_ACTION = "bench-w1"  # W1's events, deleted after each measurement (see remove_written)
 
 
@@ -59,9 +61,11 @@ async def _nested(db: Database, account: str, contacts: list[Document]) -> list[
     cids = [c["_id"] for c in contacts]
 
     async def top(collection: str, sort: dict[str, int], n: int) -> dict[Any, list[Document]]:
+        # The fields the response renders (and the sort's), as the gateway projects them.
+        fields = FLOOR_FIELDS[collection]
         pipeline = [
             {"$match": {"accountId": account, "cID": {"$in": cids}}},
-            {"$group": {"_id": "$cID", "items": {"$topN": {"n": n, "sortBy": sort, "output": "$$ROOT"}}}},
+            {"$group": {"_id": "$cID", "items": {"$topN": {"n": n, "sortBy": sort, "output": fields}}}},
         ]
         return {g["_id"]: g["items"] async for g in await db[collection].aggregate(pipeline)}
 
@@ -120,6 +124,10 @@ async def _nested(db: Database, account: str, contacts: list[Document]) -> list[
 
 
 ACCOUNT = "bench"
+FLOOR_FIELDS = {
+    "activities": {f: f"${f}" for f in ("_id", "action", "ats", "mcID", "messageId")},
+    "orders": {f: f"${f}" for f in ("_id", "orderID", "purchaseDate", "totalAmount", "items")},
+}
 
 
 async def floor_q1(db: Database, variables: dict[str, Any]) -> bytes:
@@ -153,6 +161,20 @@ async def floor_q3(db: Database, variables: dict[str, Any]) -> bytes:
     return orjson.dumps({"data": {"activities": {"edges": edges}}})
 
 
+async def floor_lookup(db: Database, variables: dict[str, Any]) -> bytes:
+    ref: str = variables["r"]
+    if ":" not in ref and "@" not in ref:
+        query: dict[str, Any] = {"_id": ObjectId(ref), "accountId": ACCOUNT}
+    elif ref.startswith("custID:"):
+        query = {"accountId": ACCOUNT, "attributes.custID": ref.split(":", 1)[1]}
+    elif ref.startswith("sms:"):
+        query = {"accountId": ACCOUNT, "channels.sms.address": ref.split(":", 1)[1]}
+    else:
+        query = {"accountId": ACCOUNT, "channels.email.address": ref}
+    contact = await db["contacts"].find_one(query, {"_id": 1})
+    return orjson.dumps({"data": {"contact": {"cID": str(contact["_id"])} if contact else None}})
+
+
 async def floor_w1(db: Database, variables: dict[str, Any]) -> bytes:
     now = datetime.now(UTC)
     docs = [
@@ -178,12 +200,17 @@ async def remove_written(db: Database) -> None:
     await db["activities"].delete_many({"accountId": ACCOUNT, "action": W1_ACTION})
 
 
-def workloads(emails: list[str], cids: list[str]) -> list[Workload]:
+def workloads(emails: list[str], cids: list[str], cust_ids: list[str], sms: list[str]) -> list[Workload]:
     def q1(rng: random.Random) -> dict[str, Any]:
         return {"ref": rng.choice(emails)}
 
     def q3(rng: random.Random) -> dict[str, Any]:
-        return {"a": rng.choice(["open", "click"]), "s": _iso(WINDOW[0]), "e": _iso(WINDOW[1])}
+        end = datetime.now(UTC)
+        start = end - timedelta(days=WINDOW_DAYS)
+        return {"a": rng.choice(["open", "click"]), "s": _iso(start), "e": _iso(end)}
+
+    def by(refs: list[str]) -> Callable[[random.Random], dict[str, Any]]:
+        return lambda rng: {"r": rng.choice(refs)}
 
     def w1(rng: random.Random) -> dict[str, Any]:
         return {
@@ -202,4 +229,9 @@ def workloads(emails: list[str], cids: list[str]) -> list[Workload]:
         Workload("Q2", Q2, lambda rng: {"n": 50}, floor_q2),
         Workload("Q3", Q3, q3, floor_q3),
         Workload("W1", W1, w1, floor_w1),
+        # A contact by each kind of ref: email and custID must cost what a cID does.
+        Workload("L_email", LOOKUP, by(emails), floor_lookup),
+        Workload("L_custID", LOOKUP, by([f"custID:{c}" for c in cust_ids]), floor_lookup),
+        Workload("L_sms", LOOKUP, by([f"sms:{s}" for s in sms]), floor_lookup),
+        Workload("L_cID", LOOKUP, by(cids), floor_lookup),
     ]

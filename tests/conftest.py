@@ -23,7 +23,7 @@ from app.account.keys import create_api_key
 from app.account.setup import create_account
 from app.auth import ALL_SCOPES, ScopeName
 from app.contacts import repository as contacts_repository
-from app.db import DRIVER_COMMANDS, Database, Document
+from app.db import DRIVER_COMMANDS, RATE_LIMITS, Database, Document
 from app.embedded import EmbeddedMongo
 from app.main import create_app
 from app.settings import Settings
@@ -40,15 +40,22 @@ def mongo_uri() -> Iterator[str]:
 
 
 class CommandCounter(CommandListener):
-    """Records the commands sent to one database."""
+    """Records the commands sent to one database on a request's behalf. Leases of the shared
+    cost budget (``rateLimits``: one per slice of a key's budget, not per request, see
+    app/ratelimit.py) are recorded apart, in ``leases``; tests/test_rate_limit.py counts them."""
 
     def __init__(self, db_name: str) -> None:
         self.db_name = db_name
         self.commands: list[tuple[str, Document]] = []
+        self.leases = 0
 
     def started(self, event: CommandStartedEvent) -> None:
-        if event.database_name == self.db_name and event.command_name not in DRIVER_COMMANDS:
-            self.commands.append((event.command_name, dict(event.command)))
+        if event.database_name != self.db_name or event.command_name in DRIVER_COMMANDS:
+            return
+        if event.command_name == "findAndModify" and event.command.get(event.command_name) == RATE_LIMITS:
+            self.leases += 1
+            return
+        self.commands.append((event.command_name, dict(event.command)))
 
     def succeeded(self, event: CommandSucceededEvent) -> None:
         pass
@@ -58,6 +65,7 @@ class CommandCounter(CommandListener):
 
     def reset(self) -> None:
         self.commands.clear()
+        self.leases = 0
 
     @property
     def names(self) -> list[str]:

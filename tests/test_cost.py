@@ -9,7 +9,6 @@ from typing import Any
 import httpx
 import pytest
 
-from app.cost import LeakyBucket, RateLimiter
 from app.settings import Settings
 from tests.conftest import Api, CommandCounter, app_client, email_contact
 
@@ -132,25 +131,6 @@ async def test_the_unused_part_of_a_request_is_refunded(
         assert "errors" not in body  # each pays only its actual cost (1): never throttled
         assert body["extensions"]["cost"]["actualQueryCost"] == 1
         assert body["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"] > 980
-
-
-def test_leaky_bucket_arithmetic() -> None:
-    now = [0.0]
-    bucket = LeakyBucket(1000, 100, clock=lambda: now[0])
-    assert bucket.take(600)
-    assert not bucket.take(600)  # 400 left
-    now[0] = 2.0  # +200
-    assert bucket.available() == pytest.approx(600)
-    assert bucket.take(600)
-    bucket.give_back(550)
-    assert bucket.available() == pytest.approx(550)
-    now[0] = 100.0
-    assert bucket.available() == 1000  # never above capacity
-    limiter = RateLimiter(1000, 100, clock=lambda: now[0], max_keys=2)
-    assert limiter.bucket("a") is limiter.bucket("a")
-    limiter.bucket("b")
-    limiter.bucket("c")  # evicts "a", the least recently used
-    assert limiter.bucket("a").available() == 1000
 
 
 async def test_throttled_requests_get_a_retry_hint_and_no_database_command(

@@ -10,6 +10,7 @@ import re
 from datetime import datetime
 from typing import Any
 
+from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from app.db import (
@@ -21,6 +22,7 @@ from app.db import (
     EVENT_PROPERTIES,
     LISTS,
     MAX_TIME,
+    RATE_LIMITS,
     Database,
     Document,
     create_indexes,
@@ -58,6 +60,42 @@ async def set_identifier_keys(
 
 
 # -- API keys ---------------------------------------------------------------------------
+
+
+async def lease_budget(
+    account_id: str,
+    db: Database,
+    key_id: str,
+    *,
+    now: float,
+    capacity: float,
+    rate: float,
+    want: float,
+    need: float,
+) -> tuple[float, float]:
+    """Take points from an API key's shared cost budget (a leaky bucket every gateway replica
+    draws from), in one atomic update: the bucket refills ``rate`` points a second up to
+    ``capacity``, then grants up to ``want`` points if it holds at least ``need``, else none.
+    Returns (granted, left). ``now`` is this replica's clock, in seconds."""
+    elapsed = {"$max": [0, {"$subtract": [now, {"$ifNull": ["$at", now]}]}]}
+    refilled = {
+        "$min": [capacity, {"$add": [{"$ifNull": ["$level", capacity]}, {"$multiply": [elapsed, rate]}]}]
+    }
+    pipeline: list[Document] = [
+        {"$set": {"level": refilled, "at": now}},
+        {"$set": {"granted": {"$cond": [{"$gte": ["$level", need]}, {"$min": ["$level", want]}, 0]}}},
+        {"$set": {"level": {"$subtract": ["$level", "$granted"]}}},
+    ]
+    doc = await db[RATE_LIMITS].find_one_and_update(
+        scoped(account_id, {"_id": key_id}),
+        pipeline,
+        upsert=True,
+        return_document=ReturnDocument.AFTER,
+        maxTimeMS=MAX_TIME.request,
+    )
+    if doc is None:  # an upsert returning the document after it: never
+        return 0.0, 0.0
+    return float(doc["granted"]), float(doc["level"])
 
 
 async def find_api_key(db: Database, key_hash: str) -> Document | None:
