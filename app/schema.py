@@ -3,7 +3,7 @@ compiled executor."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 from graphql import GraphQLError
@@ -13,7 +13,6 @@ from strawberry.federation.schema import FederationAny
 from strawberry.federation.schema_directives import Key
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
-from strawberry.types import Info
 from strawberry.types.base import get_object_definition
 
 from app.account.mutations import AccountMutations
@@ -26,12 +25,13 @@ from app.auth import ScopeName, ensure_allowed
 from app.commerce.mutations import CommerceMutations
 from app.commerce.queries import CommerceQueries
 from app.commerce.types import Order
+from app.compiled import CompiledExecutor
 from app.contacts.mutations import ContactMutations
 from app.contacts.queries import ContactQueries
 from app.contacts.subscriptions import ContactSubscriptions
 from app.contacts.types import Contact
-from app.errors import MaskUnexpectedErrors
-from app.executor import CompiledExecutor
+from app.context import Info
+from app.graphql_errors import MaskUnexpectedErrors
 from app.jobs.resolvers import JobMutations, JobQueries, JobSubscriptions
 from app.jobs.types import ActivityReport, Job
 from app.limits import NoFederationSdl, SubscriptionsOverWebsocket, checked_validation, graphql_limits
@@ -54,7 +54,7 @@ NODE_SCOPES = {
 @strawberry.type
 class NodeQueries:
     @strawberry.field(description="Any object with a global id (Contact, Activity, Order); null if unknown.")
-    async def node(self, info: Info[Any, None], id: relay.GlobalID) -> relay.Node | None:
+    async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
         scope = NODE_SCOPES.get(id.type_name)
         if scope is None:
             return None
@@ -90,7 +90,8 @@ class FederatedSchema(strawberry.federation.Schema):
                     f"Representation {index}: {problem}", extensions={"code": "INVALID_REPRESENTATION"}
                 )
                 results[index] = FederationAny(error)
-        copies = [FederationAny(dict(representations[i])) for i in valid]  # type: ignore[call-overload]
+        # Checked objects; copied, as strawberry's resolver pops __typename from them.
+        copies = [FederationAny(dict(cast(dict[str, Any], representations[i]))) for i in valid]
         resolved = super().entities_resolver(info, copies)
         for index, result in zip(valid, resolved, strict=True):
             results[index] = result
@@ -149,7 +150,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.federation.Sche
         subscription=Subscription,
         types=[Contact, Activity, Order, Job, ActivityReport],
         config=StrawberryConfig(scalar_map=SCALAR_MAP, disable_field_suggestions=production),
-        # Queries run on a compiled plan when they can (app/executor.py), else graphql-core's executor.
+        # Queries run on a compiled plan when they can (app/compiled), else graphql-core's executor.
         execution_context_class=CompiledExecutor if compiled else None,
         # Factories: a fresh extension per request; the parser and validation caches are shared.
         extensions=extensions,

@@ -69,7 +69,7 @@ class Settings(BaseSettings):
     compiled_execution: bool = Field(
         default=True,
         alias="CONTACTGRAPH_COMPILED_EXECUTION",
-        description="Run queries on compiled plans (app/executor.py); false: graphql-core's executor only.",
+        description="Run queries on compiled plans (app/compiled); false: graphql-core's executor only.",
     )
     max_query_cost: int = Field(
         default=25_000,

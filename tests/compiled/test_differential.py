@@ -1,4 +1,4 @@
-"""The compiled executor (app/executor.py) answers exactly what graphql-core's executor
+"""The compiled executor (app/compiled) answers exactly what graphql-core's executor
 answers: the same documents run on two apps over the same database, one with compiled
 execution and one without (CONTACTGRAPH_COMPILED_EXECUTION=false), must give the same data,
 errors and cost. Hand-written documents cover aliases, fragments, __typename, @skip and

@@ -1,4 +1,4 @@
-"""Query plans for the compiled executor (``app.executor``).
+"""Query plans: what the runner executes (see the package docstring).
 
 A plan is the operation's fields per object type, collected as graphql-core collects them
 (fragments, inline fragments, aliases and ``@skip``/``@include`` applied, fields merged),
@@ -8,8 +8,8 @@ each with the way its value is obtained and completed:
   (``__typename``: the object type's name);
 * ``RESOLVE``: anything else, through the field's strawberry resolver (``resolver`` set:
   arguments converted once per request, permission classes checked per object) or, when
-  the field has other field extensions or no strawberry definition, through its graphql-core
-  resolver exactly as graphql-core calls it.
+  the field has other field extensions, an async permission or no strawberry definition,
+  through its graphql-core resolver exactly as graphql-core calls it.
 
 Plans are cached per schema and operation (the parser cache hands out the same document
 for the same text); an operation whose ``@skip``/``@include`` read variables gets one plan
@@ -19,6 +19,8 @@ abstract types, introspection fields, ``@defer``/``@stream`` and fragment argume
 
 from __future__ import annotations
 
+import inspect
+import logging
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -40,16 +42,20 @@ from graphql import (
     Undefined,
     VariableNode,
     Visitor,
+    get_named_type,
     is_leaf_type,
     visit,
 )
 from graphql.execution.collect_fields import FieldDetails, GroupedFieldSet, collect_subfields
+from graphql.pyutils import Path
 from graphql.type.introspection import TypeNameMetaFieldDef
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.types.field import StrawberryField
 
 if TYPE_CHECKING:
     from graphql import Executor
+
+log = logging.getLogger(__name__)
 
 # Plans kept per schema (least recently used dropped first).
 MAX_PLANS = 1024
@@ -71,7 +77,7 @@ class Kind(Enum):
     RESOLVE = "resolve"
 
 
-Completer = Callable[[Any, Any], Any]  # (value, run) -> the response value
+Completer = Callable[[Any, Any, Any], Any]  # (value, run, path) -> the response value
 
 
 @dataclass(eq=False, slots=True)
@@ -95,6 +101,7 @@ class FieldPlan:
     read: Callable[[Any], Any] | None
     resolver: Resolver | None
     complete: Completer
+    leaf: bool  # a scalar or enum (or a list of them): completing it needs no path
 
 
 @dataclass(eq=False, slots=True)
@@ -185,14 +192,15 @@ class _Planner:
         details: list[FieldDetails],
     ) -> FieldPlan:
         complete = self._completer(definition.type, details)
+        leaf = is_leaf_type(get_named_type(definition.type))
         field = definition.extensions.get(DEFINITION)
         if not isinstance(field, StrawberryField) or self.handlers:
-            return FieldPlan(key, Kind.RESOLVE, object_type, definition, nodes, None, None, complete)
+            return FieldPlan(key, Kind.RESOLVE, object_type, definition, nodes, None, None, complete, leaf)
         read = self._reader(field)
         if read is not None:
-            return FieldPlan(key, Kind.READ, object_type, definition, nodes, read, None, complete)
+            return FieldPlan(key, Kind.READ, object_type, definition, nodes, read, None, complete, leaf)
         resolver = _resolver(field)
-        return FieldPlan(key, Kind.RESOLVE, object_type, definition, nodes, None, resolver, complete)
+        return FieldPlan(key, Kind.RESOLVE, object_type, definition, nodes, None, resolver, complete, leaf)
 
     def _reader(self, field: StrawberryField) -> Callable[[Any], Any] | None:
         """A direct read for plain fields: what strawberry's resolver would return."""
@@ -222,7 +230,7 @@ class _Planner:
                 return _leaf(gtype.of_type.coerce_output_value, nullable=False)
             return _non_null(self._completer(gtype.of_type, details))
         if isinstance(gtype, GraphQLList):
-            return _list(self._completer(gtype.of_type, details))
+            return _list(self._completer(gtype.of_type, details), leaf=is_leaf_type(get_named_type(gtype)))
         if is_leaf_type(gtype):
             return _leaf(gtype.coerce_output_value, nullable=True)
         if isinstance(gtype, GraphQLObjectType):
@@ -246,18 +254,24 @@ def _typename(key: str, object_type: GraphQLObjectType, nodes: tuple[FieldNode, 
     name = object_type.name
     complete = _leaf(GraphQLString.coerce_output_value, nullable=False)  # String!
     return FieldPlan(
-        key, Kind.READ, object_type, TypeNameMetaFieldDef, nodes, lambda _source: name, None, complete
+        key, Kind.READ, object_type, TypeNameMetaFieldDef, nodes, lambda _source: name, None, complete, True
     )
 
 
 def _resolver(field: StrawberryField) -> Resolver | None:
-    """The field's strawberry resolver, when only permission classes wrap it."""
+    """The field's strawberry resolver, when only permission classes with a synchronous
+    ``has_permission`` wrap it (an async one goes through strawberry's own wrapper, which
+    awaits it)."""
     base = field.base_resolver
     if base is None or base.root_parameter is not None or base.parent_parameter is not None:
         return None
     permissions: list[BasePermission] = []
     for extension in field.extensions:
         if not isinstance(extension, PermissionExtension):
+            return None
+        if any(inspect.iscoroutinefunction(p.has_permission) for p in extension.permissions):
+            log.info("compiled plans: %s.%s has an async permission; strawberry's resolver runs it",
+                     field.origin, field.python_name)  # fmt: skip
             return None
         permissions.extend(extension.permissions)
     function = base.wrapped_func
@@ -274,7 +288,7 @@ def _resolver(field: StrawberryField) -> Resolver | None:
 
 
 def _leaf(coerce: Callable[[Any], Any], *, nullable: bool) -> Completer:
-    def complete(value: Any, _run: Any) -> Any:
+    def complete(value: Any, _run: Any, _path: Any) -> Any:
         if value is None or value is Undefined:
             if nullable:
                 return None
@@ -288,8 +302,8 @@ def _leaf(coerce: Callable[[Any], Any], *, nullable: bool) -> Completer:
 
 
 def _non_null(inner: Completer) -> Completer:
-    def complete(value: Any, run: Any) -> Any:
-        out = inner(value, run)
+    def complete(value: Any, run: Any, path: Any) -> Any:
+        out = inner(value, run, path)
         if out is None:
             raise Abandon
         return out
@@ -297,13 +311,15 @@ def _non_null(inner: Completer) -> Completer:
     return complete
 
 
-def _list(item: Completer) -> Completer:
-    def complete(value: Any, run: Any) -> Any:
+def _list(item: Completer, *, leaf: bool) -> Completer:
+    def complete(value: Any, run: Any, path: Any) -> Any:
         if value is None or value is Undefined:
             return None
         if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
             raise Abandon
-        return [item(v, run) for v in value]
+        if leaf:
+            return [item(v, run, None) for v in value]
+        return [item(v, run, Path(path, i, None)) for i, v in enumerate(value)]
 
     return complete
 
@@ -311,11 +327,11 @@ def _list(item: Completer) -> Completer:
 def _object(gtype: GraphQLObjectType, fields: list[FieldPlan]) -> Completer:
     is_type_of = gtype.is_type_of
 
-    def complete(value: Any, run: Any) -> Any:
+    def complete(value: Any, run: Any, path: Any) -> Any:
         if value is None or value is Undefined:
             return None
         if is_type_of is not None and is_type_of(value, cast(Any, None)) is not True:
             raise Abandon
-        return run.object(fields, value)
+        return run.object(fields, value, path)
 
     return complete

@@ -1,0 +1,251 @@
+"""Running a plan: ``CompiledExecutor`` and one request's ``_Run``.
+
+A run builds the response object by object from the plan. Plain fields are read and
+coerced in place. A resolver field is called directly (its permission classes first, its
+arguments converted once per field and request, an ``Info`` with the call's real path);
+a value that is not ready (a coroutine or a future) is completed when it settles, and the
+fields under it start then: a branch never waits for an unrelated one. DataLoaders still
+batch per level, because siblings that settle together (one loader batch) are completed in
+the same turn of the event loop and their loads join one batch.
+
+Anything a plain success would not produce (an exception, a null in a non-null position,
+a refused permission, a value of the wrong type) abandons the run; the calls already in
+flight settle and are recorded, and graphql-core's executor answers the request, replaying
+every recorded outcome (``fallback``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from functools import partial
+from typing import Any, cast
+
+from graphql import GraphQLObjectType, MiddlewareManager, OperationType
+from graphql.execution.collect_fields import DeferUsage, GroupedFieldSet
+from graphql.execution.values import get_argument_values
+from graphql.pyutils import AwaitableOrValue, Path
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types import Info
+from strawberry.types.arguments import convert_arguments
+
+from app.metrics import EXECUTIONS
+
+from . import planner
+from .fallback import Memo
+
+
+class PathInfo(Info):
+    """strawberry's ``Info`` for one resolver call: the field's shared resolve information
+    (built once per request) and the path of this call, list indexes included."""
+
+    def __init__(self, raw: Any, field: Any, path: Path) -> None:
+        self._raw_info = raw
+        self._field = field
+        self._path = path
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+
+class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
+    """graphql-core's executor, with the compiled path for queries in front of it."""
+
+    def execute_collected_root_fields(
+        self,
+        root_type: GraphQLObjectType,
+        root_value: Any,
+        grouped_field_set: GroupedFieldSet,
+        serially: bool,
+        new_defer_usages: list[DeferUsage],  # type: ignore[override]  # graphql-core types it as a Sequence
+    ) -> AwaitableOrValue[dict[str, Any]]:
+        def standard() -> AwaitableOrValue[dict[str, Any]]:
+            return super(CompiledExecutor, self).execute_collected_root_fields(
+                root_type, root_value, grouped_field_set, serially, new_defer_usages
+            )
+
+        middleware = self.middleware_manager
+        operation_plan = None
+        if not (
+            self.operation.operation != OperationType.QUERY
+            or serially
+            or new_defer_usages
+            or (middleware is not None and middleware.middlewares)
+        ):
+            operation_plan = planner.for_operation(self, root_type, grouped_field_set)
+        if operation_plan is None:
+            EXECUTIONS.labels("standard").inc()
+            return standard()
+        run = _Run(self)
+        data = run.start(operation_plan, root_value)
+        if run.outstanding:
+            return self._finish(run, data, standard)
+        return self._answer(run, data, standard)
+
+    async def _finish(self, run: _Run, data: dict[str, Any] | None, standard: Any) -> dict[str, Any]:
+        await run.settled()
+        result = self._answer(run, data, standard)
+        return cast(dict[str, Any], await result if self.is_awaitable(result) else result)
+
+    def _answer(
+        self, run: _Run, data: dict[str, Any] | None, standard: Any
+    ) -> AwaitableOrValue[dict[str, Any]]:
+        if not run.abandoned and data is not None:
+            EXECUTIONS.labels("compiled").inc()
+            return data
+        EXECUTIONS.labels("fallback").inc()
+        self.middleware_manager = MiddlewareManager(run.memo)
+        return cast(AwaitableOrValue[dict[str, Any]], standard())
+
+
+class _Prepared:
+    """A resolver field's per-request state: its shared resolve info and converted arguments."""
+
+    __slots__ = ("call_kwargs", "graphql_args", "info_parameter", "kwargs", "raw_info", "resolve")
+
+    def __init__(self, run: _Run, field: planner.FieldPlan) -> None:
+        executor = run.executor
+        definition = field.definition
+        node = field.nodes[0]
+        self.resolve = definition.resolve or executor.field_resolver
+        self.raw_info = executor.build_resolve_info(
+            definition, list(field.nodes), field.parent_type, Path(None, field.key, field.parent_type.name)
+        )
+        self.graphql_args: dict[str, Any] = (
+            get_argument_values(definition, node, executor.variable_values)
+            if definition.args or node.arguments
+            else {}
+        )
+        self.kwargs: dict[str, Any] = {}
+        self.call_kwargs: dict[str, Any] = {}
+        self.info_parameter: str | None = None
+        resolver = field.resolver
+        if resolver is not None:
+            strawberry_schema = executor.schema._strawberry_schema  # type: ignore[attr-defined]  # strawberry's back reference
+            config = strawberry_schema.config
+            kwargs = convert_arguments(
+                self.graphql_args,
+                resolver.field.arguments,
+                scalar_registry=strawberry_schema.schema_converter.scalar_registry,
+                config=config,
+                info=PathInfo(self.raw_info, resolver.field, self.raw_info.path),
+            )
+            for extension in resolver.field.extensions:
+                kwargs = extension.map_arguments(kwargs)
+            self.kwargs = kwargs
+            self.call_kwargs = dict(kwargs)
+            self.info_parameter = resolver.info_parameter
+
+
+class _Run:
+    """One compiled execution. ``outstanding`` counts the calls not settled yet."""
+
+    __slots__ = ("abandoned", "executor", "is_awaitable", "memo", "outstanding", "prepared", "waiter")
+
+    def __init__(self, executor: CompiledExecutor) -> None:
+        self.executor = executor
+        self.is_awaitable = executor.is_awaitable
+        self.memo = Memo()
+        self.prepared: dict[int, _Prepared] = {}
+        self.outstanding = 0
+        self.abandoned = False
+        self.waiter: asyncio.Future[None] | None = None
+
+    def start(self, fields: list[planner.FieldPlan], root: Any) -> dict[str, Any] | None:
+        try:
+            return self.object(fields, root, None)
+        except planner.Abandon:
+            self.abandoned = True
+            return None
+
+    async def settled(self) -> None:
+        """Until every call in flight has settled (also after the run was abandoned: their
+        outcomes are recorded for the fallback, which then sends no command twice)."""
+        if self.outstanding:
+            self.waiter = asyncio.get_running_loop().create_future()
+            await self.waiter
+
+    def object(self, fields: list[planner.FieldPlan], source: Any, path: Path | None) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for field in fields:
+            key = field.key
+            if field.kind is planner.Kind.READ:
+                value = field.read(source)  # type: ignore[misc]  # READ fields always have a reader
+                out[key] = field.complete(
+                    value, self, None if field.leaf else Path(path, key, field.parent_type.name)
+                )
+                continue
+            field_path = Path(path, key, field.parent_type.name)
+            value = self.call(field, source, field_path)
+            if self.is_awaitable(value):
+                out[key] = None
+                self.outstanding += 1
+                future = asyncio.ensure_future(value)
+                future.add_done_callback(partial(self._settle, field, source, out, field_path))
+            else:
+                out[key] = field.complete(value, self, field_path)
+        return out
+
+    def call(self, field: planner.FieldPlan, source: Any, path: Path) -> Any:
+        """The field's resolver on ``source``; its value (or exception) is recorded."""
+        prepared = self.prepared.get(id(field))
+        if prepared is None:
+            prepared = self.prepared[id(field)] = _Prepared(self, field)
+        resolver = field.resolver
+        node = field.nodes[0]
+        try:
+            if resolver is None:  # through the graphql-core resolver, as graphql-core calls it
+                raw = self.executor.build_resolve_info(
+                    field.definition, list(field.nodes), field.parent_type, path
+                )
+                value = prepared.resolve(source, raw, **prepared.graphql_args)
+            else:
+                info = PathInfo(prepared.raw_info, resolver.field, path)
+                for permission in resolver.permissions:
+                    if permission.has_permission(source, info, **prepared.kwargs) is not True:
+                        raise planner.Abandon  # refused: the fallback runs the check and raises its error
+                kwargs = prepared.call_kwargs
+                if prepared.info_parameter is not None:
+                    kwargs = {**kwargs, prepared.info_parameter: info}
+                value = (
+                    resolver.function(source, **kwargs)
+                    if resolver.takes_self
+                    else resolver.function(**kwargs)
+                )
+        except planner.Abandon:
+            raise
+        except Exception as exc:
+            self.memo.error(node, source, exc)
+            raise planner.Abandon from None
+        if not self.is_awaitable(value):
+            self.memo.value(node, source, value)
+        return value
+
+    def _settle(
+        self,
+        field: planner.FieldPlan,
+        source: Any,
+        out: dict[str, Any],
+        path: Path,
+        future: asyncio.Future[Any],
+    ) -> None:
+        """A call settled: record it and, while the run goes on, complete its value (the
+        fields under it start now)."""
+        self.outstanding -= 1
+        node = field.nodes[0]
+        if future.cancelled():
+            self.memo.error(node, source, asyncio.CancelledError())
+            self.abandoned = True
+        elif (error := future.exception()) is not None:
+            self.memo.error(node, source, error)
+            self.abandoned = True
+        else:
+            value = future.result()
+            self.memo.value(node, source, value)
+            if not self.abandoned:
+                try:
+                    out[field.key] = field.complete(value, self, path)
+                except planner.Abandon:
+                    self.abandoned = True
+        if not self.outstanding and self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(None)
