@@ -6,17 +6,21 @@ it for free from the batched aggregation that fetched its page).
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import strawberry
+from strawberry import relay
 from strawberry.dataloader import DataLoader
 from strawberry.relay import PageInfo
-from strawberry.types import Info
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
 from app.pagination import Page
+
+if TYPE_CHECKING:
+    from app.context import Info
 
 NodeT = TypeVar("NodeT")
 
@@ -68,6 +72,32 @@ def _constant(value: int) -> Callable[[], Awaitable[int]]:
     return get
 
 
+# -- Node types over stored documents ---------------------------------------------------
+
+NodeSelf = TypeVar("NodeSelf", bound="DocNode")
+
+
+class DocNode(relay.Node):
+    """What the Node types over one collection share: each wraps a stored document (its
+    ``doc``, with ``node_id`` its ``_id``), and ``node(id:)`` fetches them through
+    ``docs_for``, which each type defines with its repository (or loader)."""
+
+    @classmethod
+    def from_doc(cls: type[NodeSelf], doc: dict[str, Any]) -> NodeSelf:
+        return cls(node_id=str(doc["_id"]), doc=doc)  # type: ignore[call-arg]  # the strawberry type's fields
+
+    @classmethod
+    async def docs_for(cls, info: Info, node_ids: list[str]) -> list[dict[str, Any] | None]:
+        raise NotImplementedError
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]  # strawberry's is overloaded on `required`; this answers both
+        cls, *, info: Info, node_ids: list[str], required: bool = False
+    ) -> list[Any]:
+        """The nodes of these ids, in order (None for unknown or another account's)."""
+        return [cls.from_doc(d) if d else None for d in await cls.docs_for(info, node_ids)]
+
+
 # -- projections: read only the stored fields a connection's selection needs ------------
 
 Stored = Mapping[str, tuple[str, ...]]
@@ -77,7 +107,7 @@ _PROJECTIONS: OrderedDict[tuple[int, ...], tuple[tuple[Any, ...], tuple[str, ...
 _MAX_PROJECTIONS = 1024
 
 
-def node_projection(info: Info[Any, None], stored: Stored, always: Iterable[str]) -> tuple[str, ...] | None:
+def node_projection(info: Info, stored: Stored, always: Iterable[str]) -> tuple[str, ...] | None:
     """The stored fields the connection field of ``info`` renders for its nodes
     (``edges.node`` and the cursors), ``always`` included; None (the whole document) when
     a selected node field is not in ``stored``. Worked out once per query document: the
@@ -111,6 +141,37 @@ def _fields(selections: Iterable[Selection], name: str | None) -> Iterable[Selec
                 yield selection
         elif isinstance(selection, FragmentSpread | InlineFragment):
             yield from _fields(selection.selections, name)
+
+
+# -- resolvers that return a loader's future instead of being coroutines ---------------
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def then(loaded: Awaitable[T], shape: Callable[[T], R]) -> R:
+    """``shape`` applied to what a DataLoader future resolves to, as a future of its own (a
+    done-callback, no coroutine and no task: a nested page of 50 contacts is 100 fewer
+    tasks). graphql-core awaits whatever a resolver returns, so a synchronous resolver may
+    return this; it is typed as the value the field's GraphQL type says."""
+    source = asyncio.ensure_future(loaded)
+    out: asyncio.Future[R] = source.get_loop().create_future()
+
+    def done(settled: asyncio.Future[T]) -> None:
+        if out.done():
+            return
+        if settled.cancelled():
+            out.cancel()
+        elif (error := settled.exception()) is not None:
+            out.set_exception(error)
+        else:
+            try:
+                out.set_result(shape(settled.result()))
+            except Exception as exc:  # the shaping's own error, as a coroutine would raise it
+                out.set_exception(exc)
+
+    source.add_done_callback(done)
+    return cast(R, out)
 
 
 ParentPage = tuple[list[dict[str, Any]], int]

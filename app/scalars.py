@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, NewType
 
 import strawberry
@@ -34,9 +34,15 @@ def parse_datetime(value: object) -> datetime:
 
 
 def format_datetime(value: datetime) -> str:
+    """ISO 8601 in UTC with milliseconds: ``2025-01-09T17:47:43.000Z``."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    elif value.utcoffset() != _ZERO:  # stored values are UTC already: no conversion for them
+        value = value.astimezone(UTC)
+    return value.isoformat(timespec="milliseconds")[:23] + "Z"
+
+
+_ZERO = timedelta(0)
 
 
 def to_json_value(value: Any) -> Any:

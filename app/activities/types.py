@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, cast
 
 import strawberry
 from strawberry import relay
-from strawberry.types import Info
 
-from app.connection import Connection, Stored
+from app.connection import Connection, DocNode, Stored, then
+from app.context import Info
 from app.db import Document
 from app.inputs import DateTimeFilter, KeyedValueFilter
 from app.scalars import JSON, DateTime
@@ -73,13 +73,9 @@ class Message:
 
 
 @strawberry.type(description="Something a contact did or was sent: a send, open, click or custom event.")
-class Activity(relay.Node):
+class Activity(DocNode):
     node_id: relay.NodeID[str]
     doc: strawberry.Private[Document]
-
-    @classmethod
-    def from_doc(cls, doc: Document) -> Activity:
-        return cls(node_id=str(doc["_id"]), doc=doc)
 
     @strawberry.field(name="cID")
     def cid(self) -> str:
@@ -91,7 +87,7 @@ class Activity(relay.Node):
 
     @strawberry.field(description="When it happened (UTC).")
     def ats(self) -> DateTime:
-        return self.doc["ats"]  # type: ignore[no-any-return]
+        return cast(DateTime, self.doc["ats"])
 
     @strawberry.field
     def properties(self) -> JSON:
@@ -114,32 +110,30 @@ class Activity(relay.Node):
         description="The message (campaign) the activity belongs to, resolved only when selected "
         "(Constant Contact's include_campaign_activity_names)."
     )
-    async def message(self, info: Info[Any, None]) -> Message | None:
+    def message(self, info: Info) -> Message | None:
         message_id = self.doc.get("messageId")
         if message_id is None:
             return None
-        doc = await info.context.loaders.message_by_id.load(message_id)
-        return Message.from_doc(doc) if doc else None
+        return then(info.context.loaders.message_by_id.load(message_id), _message)
 
     @strawberry.field(description="Property keys whose value is not of the property's recorded type.")
     def unsearchable_properties(self) -> list[str]:
         return list(self.doc.get("unsearchable") or [])
 
     @strawberry.field
-    async def contact(
-        self, info: Info[Any, None]
-    ) -> Annotated[Contact, strawberry.lazy("app.contacts.types")] | None:
+    async def contact(self, info: Info) -> Annotated[Contact, strawberry.lazy("app.contacts.types")] | None:
         from app.contacts.types import Contact
 
         doc = await info.context.loaders.contact_by_id.load(self.doc["cID"])
         return Contact.from_doc(doc) if doc else None
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info[Any, None], node_ids: list[str], required: bool = False
-    ) -> list[Activity | None]:
-        docs = await repository.find_by_node_ids(info.context.account_id, info.context.db, node_ids)
-        return [cls.from_doc(d) if d else None for d in docs]
+    async def docs_for(cls, info: Info, node_ids: list[str]) -> list[Document | None]:
+        return await repository.find_by_node_ids(info.context.account_id, info.context.db, node_ids)
+
+
+def _message(doc: Document | None) -> Message | None:
+    return Message.from_doc(doc) if doc else None
 
 
 ActivityConnection = Connection[Activity]

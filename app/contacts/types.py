@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import Enum
 from typing import Any
 
 import strawberry
 from strawberry import relay
-from strawberry.types import Info
 
 from app.activities.filters import activity_sort, build_activity_filter
 from app.activities.types import (
@@ -20,9 +20,11 @@ from app.activities.types import (
 )
 from app.auth import ScopeName, requires
 from app.commerce.types import ORDER_FIELDS, Cart, Order, OrderConnection
-from app.connection import Connection, node_projection
+from app.connection import Connection, DocNode, NodeT, ParentPage, node_projection, then
+from app.context import Info
 from app.db import Document, object_id
-from app.errors import DomainError, ErrorCode, InputError
+from app.errors import ErrorCode
+from app.graphql_errors import InputError, input_errors
 from app.inputs import DateTimeFilter, KeyedValueFilter, SortDirection, plain
 from app.pagination import PerParentQuery, SortKey, decode_cursor, make_page, page_size
 from app.scalars import JSON, DateTime
@@ -97,13 +99,9 @@ class OrderSort(Enum):
     keys=["id", "cID"],
     description="A person in the account, with attributes, lists, cart, orders and activities.",
 )
-class Contact(relay.Node):
+class Contact(DocNode):
     node_id: relay.NodeID[str]
     doc: strawberry.Private[Document]
-
-    @classmethod
-    def from_doc(cls, doc: Document) -> Contact:
-        return cls(node_id=str(doc["_id"]), doc=doc)
 
     @strawberry.field(name="cID", description="The contact id (24-hex ObjectId).")
     def cid(self) -> str:
@@ -166,9 +164,10 @@ class Contact(relay.Node):
         return int(self.doc.get("version", 0))
 
     @strawberry.field(description="The contact's orders, newest first.")
-    async def orders(
+    @input_errors
+    def orders(
         self,
-        info: Info[Any, None],
+        info: Info,
         first: int | None = None,
         after: str | None = None,
         sort: OrderSort = OrderSort.PURCHASE_DATE_DESC,
@@ -176,16 +175,22 @@ class Contact(relay.Node):
         sort_key = SortKey("purchaseDate", descending=sort is OrderSort.PURCHASE_DATE_DESC)
         fields = node_projection(info, ORDER_FIELDS, ("_id", "purchaseDate"))
         query = _nested_query({}, sort_key, first, after, fields)
-        docs, total = await info.context.loaders.orders_by_contact(query).load(self.doc["_id"])
-        return Connection.build(make_page(docs, query.limit, sort_key, after), Order.from_doc, total)
+        loaded = info.context.loaders.orders_by_contact(query).load(self.doc["_id"])
+        return then(
+            loaded,
+            lambda page: Connection.build(
+                make_page(page[0], query.limit, sort_key, after), Order.from_doc, page[1]
+            ),
+        )
 
     @strawberry.field(
         description="The contact's activities, newest first.",
         permission_classes=[requires(ScopeName.ACTIVITIES_READ)],
     )
-    async def activities(
+    @input_errors
+    def activities(
         self,
-        info: Info[Any, None],
+        info: Info,
         where: ActivityWhere | None = None,
         sort: ActivitySort = ActivitySort.ATS_DESC,
         first: int | None = None,
@@ -198,27 +203,26 @@ class Contact(relay.Node):
                 "'contact' is implied under Contact.activities; use it on the root activities field",
                 ("where", "contact"),
             )
-        try:
-            match = build_activity_filter(plain(where) if where else None)
-        except DomainError as exc:
-            raise InputError.from_domain(exc) from exc
+        match = build_activity_filter(plain(where) if where else None)
         fields = node_projection(info, ACTIVITY_FIELDS, ("_id", "ats"))
         query = _nested_query(match, sort_key, first, after, fields)
-        docs, total = await info.context.loaders.activities_by_contact(query).load(self.doc["_id"])
-        return Connection.build(make_page(docs, query.limit, sort_key, after), Activity.from_doc, total)
+        loaded = info.context.loaders.activities_by_contact(query).load(self.doc["_id"])
+        return then(
+            loaded,
+            lambda page: Connection.build(
+                make_page(page[0], query.limit, sort_key, after), Activity.from_doc, page[1]
+            ),
+        )
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info[Any, None], node_ids: list[str], required: bool = False
-    ) -> list[Contact | None]:
+    async def docs_for(cls, info: Info, node_ids: list[str]) -> list[Document | None]:
         ids = [object_id(node_id) for node_id in node_ids]
-        docs = await info.context.loaders.contact_by_id.load_many([i for i in ids if i is not None])
-        found = iter(docs)
-        return [(_maybe(next(found)) if i is not None else None) for i in ids]
+        docs = iter(await info.context.loaders.contact_by_id.load_many([i for i in ids if i is not None]))
+        return [next(docs) if i is not None else None for i in ids]
 
     @classmethod
     async def resolve_reference(
-        cls, info: Info[Any, None], id: str | None = None, cID: str | None = None
+        cls, info: Info, id: str | None = None, cID: str | None = None
     ) -> Contact | None:
         """Federation's entity lookup (``_entities``), by global id or by cID: every entity
         of a request goes through one DataLoader, so 50 of them are one database command."""
@@ -241,6 +245,18 @@ class Contact(relay.Node):
 
 def _maybe(doc: Document | None) -> Contact | None:
     return Contact.from_doc(doc) if doc else None
+
+
+def _connection(
+    to_node: Callable[[Document], NodeT], query: PerParentQuery, after: str | None
+) -> Callable[[ParentPage], Connection[NodeT]]:
+    """A parent's page (from its loader) as the nested connection."""
+
+    def build(page: ParentPage) -> Connection[NodeT]:
+        docs, total = page
+        return Connection.build(make_page(docs, query.limit, query.sort, after), to_node, total)
+
+    return build
 
 
 def _nested_query(
