@@ -15,6 +15,7 @@ from pymongo import AsyncMongoClient
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
+from strawberry.types import Info as StrawberryInfo
 
 from app.account import repository as account_repository
 from app.account.attributes import AttributeDefinition, load_definitions
@@ -194,3 +195,7 @@ class Context:
         definitions = await self.definitions() if keys else {}
         types = {k: definitions[k].type for k in keys if k in definitions}
         return IdentifierKeys.from_account(account, types)
+
+
+Info = StrawberryInfo[Context, None]
+"""What every resolver takes as ``info``: strawberry's Info with this Context."""

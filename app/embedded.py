@@ -126,18 +126,18 @@ class EmbeddedMongo:
             cmd.append("--enable-test-commands")
         log_dir = self.storage if self.storage is not None else Path(os.devnull).parent
         self._log_file = log_dir / "secantus.log" if self.storage is not None else None
-        out = open(self._log_file, "ab") if self._log_file else subprocess.DEVNULL  # noqa: SIM115
+        log_out = open(self._log_file, "ab") if self._log_file else None  # noqa: SIM115 - the child's, closed below
         log.info("starting embedded database", extra={"port": self.port, "storage": storage_arg})
         self.process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
             cmd,
-            stdout=out,
+            stdout=log_out if log_out is not None else subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,  # Ctrl-C reaches us; we stop the child ourselves
             preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
         )
-        if out is not subprocess.DEVNULL:
-            out.close()  # type: ignore[union-attr]
+        if log_out is not None:
+            log_out.close()
         self._wait_ready()
         if self.storage is not None:
             (self.storage / PORT_FILE).write_text(str(self.port))

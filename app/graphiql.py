@@ -35,9 +35,9 @@ RECORD_EVENT = """mutation RecordEvent($ref: String!) {
 MERGE = """mutation Merge($source: String!, $destination: String!) {
   contactMerge(input: {
     sourceContact: $source, destinationContact: $destination,
-    options: {orders: "merge", events: "merge", cart: "lastModified", lists: "sourceContact",
-      attributes: "destinationContact", supplements: "sourceContact", emailChannels: "destinationContact",
-      smsChannels: "sourceContact", pushChannels: "merge"}
+    options: {orders: MERGE, events: MERGE, cart: LAST_MODIFIED, lists: SOURCE_CONTACT,
+      attributes: DESTINATION_CONTACT, supplements: SOURCE_CONTACT, emailChannels: DESTINATION_CONTACT,
+      smsChannels: SOURCE_CONTACT, pushChannels: MERGE}
   }) {
     mergedCID
     contact { cID email lists }

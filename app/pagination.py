@@ -18,7 +18,7 @@ import orjson
 from bson import ObjectId
 from bson.errors import InvalidId
 
-from app.errors import ErrorCode, InputError
+from app.errors import DomainError, ErrorCode
 from app.query import all_of
 from app.scalars import format_datetime, parse_datetime
 
@@ -30,7 +30,7 @@ def page_size(first: int | None, argument: str = "first") -> int:
     if first is None:
         return DEFAULT_PAGE_SIZE
     if not 0 <= first <= MAX_PAGE_SIZE:
-        raise InputError(
+        raise DomainError.one(
             ErrorCode.VALIDATION_ERROR,
             f"'{argument}' must be between 0 and {MAX_PAGE_SIZE}, got {first}",
             (argument,),
@@ -93,16 +93,16 @@ def decode_cursor(cursor: str, sort: SortKey, argument: str = "after") -> Positi
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         tag, value, oid = orjson.loads(raw)
         if tag != sort.tag:
-            raise InputError(
+            raise DomainError.one(
                 ErrorCode.INVALID_CURSOR,
                 f"'{argument}' is a cursor of another sort order; start again without it",
                 (argument,),
             )
         return Position(_decode_value(value), ObjectId(oid))
-    except InputError:
+    except DomainError:
         raise
     except (binascii.Error, ValueError, TypeError, InvalidId, orjson.JSONDecodeError) as exc:
-        raise InputError(
+        raise DomainError.one(
             ErrorCode.INVALID_CURSOR, f"'{argument}' is not a valid cursor", (argument,)
         ) from exc
 

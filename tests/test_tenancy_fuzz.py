@@ -63,8 +63,8 @@ OPS: list[tuple[str, str]] = [
     ("download-report", "download"),
 ]
 MERGE = """mutation($s: String!, $d: String!) { contactMerge(input: {sourceContact: $s, destinationContact: $d, options: {
-  orders: "merge", events: "merge", cart: "lastModified", lists: "sourceContact", attributes: "sourceContact",
-  supplements: "sourceContact", emailChannels: "sourceContact", smsChannels: "sourceContact", pushChannels: "merge"}}) {
+  orders: MERGE, events: MERGE, cart: LAST_MODIFIED, lists: SOURCE_CONTACT, attributes: SOURCE_CONTACT,
+  supplements: SOURCE_CONTACT, emailChannels: SOURCE_CONTACT, smsChannels: SOURCE_CONTACT, pushChannels: MERGE}}) {
   mergedCID userErrors { code } } }"""
 
 

@@ -64,9 +64,9 @@ WRITES = [
       { userErrors { code } } }""",
     """mutation { contactUnsubscribe(ref: "a@example.com", mcID: "0:nope") { userErrors { code } } }""",
     """mutation { contactMerge(input: {sourceContact: "b@example.com", destinationContact: "a@example.com",
-      options: {orders: "merge", events: "merge", cart: "lastModified", lists: "sourceContact",
-        attributes: "sourceContact", supplements: "sourceContact", emailChannels: "destinationContact",
-        smsChannels: "sourceContact", pushChannels: "merge"}})
+      options: {orders: MERGE, events: MERGE, cart: LAST_MODIFIED, lists: SOURCE_CONTACT,
+        attributes: SOURCE_CONTACT, supplements: SOURCE_CONTACT, emailChannels: DESTINATION_CONTACT,
+        smsChannels: SOURCE_CONTACT, pushChannels: MERGE}})
       { userErrors { code } } }""",
 ]
 REPORT = """mutation { activityReportCreate(input: {title: "t", selectedFields: ["email", "opens"],

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import strawberry
-from strawberry.types import Info
 
 from app.auth import ScopeName, requires
-from app.errors import DomainError, UserError, user_errors
+from app.context import Info
+from app.graphql_errors import UserError, user_errors_in
 from app.inputs import plain
 
 from .attributes import create_attribute
@@ -57,53 +55,46 @@ class AccountIdentifierKeysSetPayload:
 @strawberry.type
 class AccountMutations:
     @strawberry.mutation(description="Define a contact attribute.", permission_classes=ADMIN)
+    @user_errors_in(AccountAttributeCreatePayload)
     async def account_attribute_create(
-        self, info: Info[Any, None], input: AccountAttributeCreateInput
+        self, info: Info, input: AccountAttributeCreateInput
     ) -> AccountAttributeCreatePayload:
         try:
             created = await create_attribute(info.context.account_id, info.context.db, input.to_model())
-        except DomainError as exc:
-            return AccountAttributeCreatePayload(user_errors=user_errors(exc))
         finally:
             info.context.account_changed()
         return AccountAttributeCreatePayload(attribute=AttributeDefinitionType.from_model(created))
 
     @strawberry.mutation(description="Create a list.", permission_classes=ADMIN)
+    @user_errors_in(AccountListCreatePayload)
     async def account_list_create(
-        self, info: Info[Any, None], input: AccountListCreateInput
+        self, info: Info, input: AccountListCreateInput
     ) -> AccountListCreatePayload:
         try:
             doc = await create_list(info.context.account_id, info.context.db, input.key, input.name)
-        except DomainError as exc:
-            return AccountListCreatePayload(user_errors=user_errors(exc))
         finally:
             info.context.account_changed()
         return AccountListCreatePayload(contact_list=ContactList(key=doc["key"], name=doc["name"]))
 
     @strawberry.mutation(description="Save contact conditions as an audience.", permission_classes=ADMIN)
-    async def audience_create(
-        self, info: Info[Any, None], input: AudienceCreateInput
-    ) -> AudienceCreatePayload:
-        try:
-            doc = await create_audience(
-                info.context.account_id, info.context.db, input.key, input.name, plain(input.rule)
-            )
-        except DomainError as exc:
-            return AudienceCreatePayload(user_errors=user_errors(exc))
+    @user_errors_in(AudienceCreatePayload)
+    async def audience_create(self, info: Info, input: AudienceCreateInput) -> AudienceCreatePayload:
+        doc = await create_audience(
+            info.context.account_id, info.context.db, input.key, input.name, plain(input.rule)
+        )
         return AudienceCreatePayload(audience=Audience.from_doc(doc))
 
     @strawberry.mutation(
         description="Choose the primary key (email or a defined attribute) and the unique secondary keys.",
         permission_classes=ADMIN,
     )
+    @user_errors_in(AccountIdentifierKeysSetPayload)
     async def account_identifier_keys_set(
-        self, info: Info[Any, None], input: AccountIdentifierKeysInput
+        self, info: Info, input: AccountIdentifierKeysInput
     ) -> AccountIdentifierKeysSetPayload:
         ctx = info.context
         try:
             await set_identifier_keys(ctx.account_id, ctx.db, input.primary_key, list(input.secondary_keys))
-        except DomainError as exc:
-            return AccountIdentifierKeysSetPayload(user_errors=user_errors(exc))
         finally:
             ctx.account_changed()
         doc = await get_account(ctx.account_id, ctx.db)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import strawberry
-from strawberry.types import Info
+
+from app.context import Info
 
 from .types import Account
 
@@ -13,5 +12,5 @@ from .types import Account
 @strawberry.type
 class AccountQueries:
     @strawberry.field(description="The caller's account: identifier keys, attributes, lists, audiences.")
-    async def account(self, info: Info[Any, None]) -> Account:
+    async def account(self, info: Info) -> Account:
         return Account.from_doc(await info.context.account())

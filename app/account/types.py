@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any
 
 import strawberry
-from strawberry.types import Info
 
 from app.contacts.types import ContactWhere
+from app.context import Info
 from app.db import Document
 from app.scalars import JSON
 
@@ -102,22 +101,22 @@ class Account:
         )
 
     @strawberry.field
-    async def attributes(self, info: Info[Any, None]) -> list[AttributeDefinitionType]:
+    async def attributes(self, info: Info) -> list[AttributeDefinitionType]:
         definitions = await info.context.definitions()
         return [AttributeDefinitionType.from_model(d) for d in definitions.values()]
 
     @strawberry.field
-    async def lists(self, info: Info[Any, None]) -> list[ContactList]:
+    async def lists(self, info: Info) -> list[ContactList]:
         docs = await repository.list_lists(info.context.account_id, info.context.db)
         return [ContactList(key=d["key"], name=d.get("name") or d["key"]) for d in docs]
 
     @strawberry.field
-    async def audiences(self, info: Info[Any, None]) -> list[Audience]:
+    async def audiences(self, info: Info) -> list[Audience]:
         docs = await repository.list_audiences(info.context.account_id, info.context.db)
         return [Audience.from_doc(d) for d in docs]
 
     @strawberry.field
-    async def event_properties(self, info: Info[Any, None]) -> list[EventProperty]:
+    async def event_properties(self, info: Info) -> list[EventProperty]:
         docs = await repository.list_event_properties(info.context.account_id, info.context.db)
         return [
             EventProperty(

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import strawberry
-from strawberry.types import Info
 
 from app.auth import Principal, ScopeName, requires
-from app.errors import DomainError, UserError, user_errors
+from app.context import Info
+from app.graphql_errors import UserError, user_errors_in
 from app.scalars import DateTime, Properties
 
 from .record import EventData, EventResult, record_events
@@ -93,7 +91,7 @@ class EventsRecordPayload:
     )
 
 
-def _system(info: Info[Any, None]) -> bool:
+def _system(info: Info) -> bool:
     principal: Principal = info.context.principal
     return principal.allows(ScopeName.ACTIVITIES_SYSTEM)
 
@@ -101,7 +99,7 @@ def _system(info: Info[Any, None]) -> bool:
 @strawberry.type
 class ActivityMutations:
     @strawberry.mutation(description="Record one event of a contact.", permission_classes=WRITE)
-    async def event_record(self, info: Info[Any, None], input: EventInput) -> EventRecordPayload:
+    async def event_record(self, info: Info, input: EventInput) -> EventRecordPayload:
         ctx = info.context
         [result] = await record_events(
             ctx.account_id,
@@ -118,18 +116,16 @@ class ActivityMutations:
         "bulk.",
         permission_classes=WRITE,
     )
-    async def events_record(self, info: Info[Any, None], inputs: list[EventInput]) -> EventsRecordPayload:
+    @user_errors_in(EventsRecordPayload)
+    async def events_record(self, info: Info, inputs: list[EventInput]) -> EventsRecordPayload:
         ctx = info.context
-        try:
-            results = await record_events(
-                ctx.account_id,
-                ctx.db,
-                await ctx.identifier_keys(),
-                [i.to_data() for i in inputs],
-                system=_system(info),
-            )
-        except DomainError as exc:
-            return EventsRecordPayload(user_errors=user_errors(exc))
+        results = await record_events(
+            ctx.account_id,
+            ctx.db,
+            await ctx.identifier_keys(),
+            [i.to_data() for i in inputs],
+            system=_system(info),
+        )
         items = []
         for r in results:
             base = EventRecordPayload.of(r)

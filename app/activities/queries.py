@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import strawberry
-from strawberry.types import Info
 
 from app.auth import ScopeName, requires
 from app.connection import Connection, node_projection
-from app.errors import DomainError, InputError
+from app.context import Info
+from app.graphql_errors import input_errors
 from app.inputs import plain
 
 from .listing import list_activities
@@ -22,26 +20,24 @@ class ActivityQueries:
         description="The account's activities, newest first (ties broken by id); at most 10,000 a page.",
         permission_classes=[requires(ScopeName.ACTIVITIES_READ)],
     )
+    @input_errors
     async def activities(
         self,
-        info: Info[Any, None],
+        info: Info,
         where: ActivityWhere | None = None,
         sort: ActivitySort = ActivitySort.ATS_DESC,
         first: int | None = None,
         after: str | None = None,
     ) -> ActivityConnection:
         ctx = info.context
-        try:
-            page, count = await list_activities(
-                ctx.account_id,
-                ctx.db,
-                await ctx.identifier_keys(),
-                where=plain(where) if where else None,
-                direction=sort.value,
-                first=first,
-                after=after,
-                fields=node_projection(info, ACTIVITY_FIELDS, ("_id", "ats")),
-            )
-        except DomainError as exc:
-            raise InputError.from_domain(exc) from exc
+        page, count = await list_activities(
+            ctx.account_id,
+            ctx.db,
+            await ctx.identifier_keys(),
+            where=plain(where) if where else None,
+            direction=sort.value,
+            first=first,
+            after=after,
+            fields=node_projection(info, ACTIVITY_FIELDS, ("_id", "ats")),
+        )
         return Connection.build(page, Activity.from_doc, count)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from typing import Any
 
 import strawberry
-from strawberry.types import Info
 
 from app.auth import ScopeName, requires
 from app.contacts.refs import find_by_ref
-from app.errors import DomainError, ErrorCode, InputError
+from app.context import Info
+from app.errors import DomainError, ErrorCode
+from app.graphql_errors import input_errors
 from app.inputs import plain
 
 from . import repository
@@ -24,23 +24,21 @@ class ActivitySubscriptions:
         description="Activities recorded from now on in the caller's account, matching `where`.",
         permission_classes=[requires(ScopeName.ACTIVITIES_READ)],
     )
+    @input_errors
     async def activity_recorded(
-        self, info: Info[Any, None], where: ActivityWhere | None = None
+        self, info: Info, where: ActivityWhere | None = None
     ) -> AsyncGenerator[Activity, None]:
         ctx = info.context
         conditions = dict(plain(where) if where else {})
         ref = conditions.pop("contact", None)
-        try:
-            query = build_activity_filter(conditions)
-            if ref is not None:
-                contact = await find_by_ref(ctx.account_id, ctx.db, await ctx.identifier_keys(), ref)
-                if contact is None:
-                    raise DomainError.one(
-                        ErrorCode.CONTACTS_CONTACT_NOT_FOUND, "Contact not found", ("where", "contact")
-                    )
-                query["cID"] = contact["_id"]
-        except DomainError as exc:
-            raise InputError.from_domain(exc) from exc
+        query = build_activity_filter(conditions)
+        if ref is not None:
+            contact = await find_by_ref(ctx.account_id, ctx.db, await ctx.identifier_keys(), ref)
+            if contact is None:
+                raise DomainError.one(
+                    ErrorCode.CONTACTS_CONTACT_NOT_FOUND, "Contact not found", ("where", "contact")
+                )
+            query["cID"] = contact["_id"]
         async for doc in repository.watch_inserted(ctx.account_id, ctx.db, query):
             ctx.fresh()
             yield Activity.from_doc(doc)

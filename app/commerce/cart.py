@@ -32,8 +32,8 @@ class LineItemData:
     description: str | None = None
     url: str | None = None
     images: tuple[str, ...] = ()
-    properties: dict[str, Any] | None = None
-    attr: dict[str, Any] | None = None
+    properties: object = None  # JSON objects, as the caller sent them: problems() checks them
+    attr: object = None
 
     def problems(self, path: tuple[str, ...]) -> list[Problem]:
         found = [

@@ -38,8 +38,8 @@ class LineItemInput:
             description=self.description,
             url=self.url,
             images=tuple(self.images or ()),
-            properties=self.properties,  # type: ignore[arg-type]
-            attr=self.attr,  # type: ignore[arg-type]
+            properties=self.properties,
+            attr=self.attr,
         )
 
 
@@ -98,7 +98,7 @@ class OrderInput:
             items=tuple(i.to_data() for i in self.items),
             total_amount=self.total_amount,
             shipping_address=address,
-            properties=self.properties,  # type: ignore[arg-type]
+            properties=self.properties,
         )
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import strawberry
-from strawberry.types import Info
 
 from app.auth import ScopeName, requires
 from app.contacts.types import Contact
-from app.errors import DomainError, UserError, user_errors
+from app.context import Info
+from app.graphql_errors import UserError, user_errors_in
 
 from .cart import add_item, clear_cart, remove_item, set_cart
 from .inputs import CartInput, LineItemInput, OrderInput
@@ -42,59 +42,47 @@ class OrderRecordPayload:
 @strawberry.type
 class CommerceMutations:
     @strawberry.mutation(description="Replace the contact's cart.", permission_classes=WRITE)
-    async def cart_set(self, info: Info[Any, None], ref: str, input: CartInput) -> CartPayload:
+    @user_errors_in(CartPayload)
+    async def cart_set(self, info: Info, ref: str, input: CartInput) -> CartPayload:
         ctx = info.context
-        try:
-            return CartPayload.of(
-                await set_cart(ctx.account_id, ctx.db, await ctx.config(), ref, input.to_data())
-            )
-        except DomainError as exc:
-            return CartPayload(user_errors=user_errors(exc))
+        return CartPayload.of(
+            await set_cart(ctx.account_id, ctx.db, await ctx.config(), ref, input.to_data())
+        )
 
     @strawberry.mutation(description="Remove the contact's cart.", permission_classes=WRITE)
-    async def cart_clear(self, info: Info[Any, None], ref: str) -> CartPayload:
+    @user_errors_in(CartPayload)
+    async def cart_clear(self, info: Info, ref: str) -> CartPayload:
         ctx = info.context
-        try:
-            return CartPayload.of(await clear_cart(ctx.account_id, ctx.db, await ctx.config(), ref))
-        except DomainError as exc:
-            return CartPayload(user_errors=user_errors(exc))
+        return CartPayload.of(await clear_cart(ctx.account_id, ctx.db, await ctx.config(), ref))
 
     @strawberry.mutation(
         description="Add a product to the cart (creating the cart); a productID already there gains qty.",
         permission_classes=WRITE,
     )
-    async def cart_item_add(self, info: Info[Any, None], ref: str, item: LineItemInput) -> CartPayload:
+    @user_errors_in(CartPayload)
+    async def cart_item_add(self, info: Info, ref: str, item: LineItemInput) -> CartPayload:
         ctx = info.context
-        try:
-            return CartPayload.of(
-                await add_item(ctx.account_id, ctx.db, await ctx.config(), ref, item.to_data())
-            )
-        except DomainError as exc:
-            return CartPayload(user_errors=user_errors(exc))
+        return CartPayload.of(await add_item(ctx.account_id, ctx.db, await ctx.config(), ref, item.to_data()))
 
     @strawberry.mutation(
         description="Remove a product from the cart, or only qty of it (removed when it reaches 0).",
         permission_classes=WRITE,
     )
+    @user_errors_in(CartPayload)
     async def cart_item_remove(
         self,
-        info: Info[Any, None],
+        info: Info,
         ref: str,
         product_id: Annotated[str, strawberry.argument(name="productID")],
         qty: int | None = None,
     ) -> CartPayload:
         ctx = info.context
-        try:
-            doc = await remove_item(ctx.account_id, ctx.db, await ctx.config(), ref, product_id, qty)
-        except DomainError as exc:
-            return CartPayload(user_errors=user_errors(exc))
+        doc = await remove_item(ctx.account_id, ctx.db, await ctx.config(), ref, product_id, qty)
         return CartPayload.of(doc)
 
     @strawberry.mutation(description="Record an order (upsert by orderID).", permission_classes=WRITE)
-    async def order_record(self, info: Info[Any, None], input: OrderInput) -> OrderRecordPayload:
+    @user_errors_in(OrderRecordPayload)
+    async def order_record(self, info: Info, input: OrderInput) -> OrderRecordPayload:
         ctx = info.context
-        try:
-            doc, created = await record_order(ctx.account_id, ctx.db, await ctx.config(), input.to_data())
-        except DomainError as exc:
-            return OrderRecordPayload(user_errors=user_errors(exc))
+        doc, created = await record_order(ctx.account_id, ctx.db, await ctx.config(), input.to_data())
         return OrderRecordPayload(order=Order.from_doc(doc), created=created)

@@ -28,7 +28,7 @@ class OrderData:
     items: tuple[LineItemData, ...] = ()
     total_amount: float | None = None
     shipping_address: dict[str, Any] | None = None
-    properties: dict[str, Any] | None = None
+    properties: object = None  # a JSON object, as the caller sent it: checked below
     path: tuple[str, ...] = field(default=("input",))
 
 

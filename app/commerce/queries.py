@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import strawberry
-from strawberry.types import Info
 
 from app.auth import ScopeName, requires
 from app.connection import Connection
 from app.contacts.types import OrderSort
-from app.errors import DomainError, InputError
+from app.context import Info
+from app.graphql_errors import input_errors
 from app.inputs import plain
 
 from .inputs import OrderWhere
@@ -24,25 +22,23 @@ class CommerceQueries:
         description="The account's orders, newest first.",
         permission_classes=[requires(ScopeName.CONTACTS_READ)],
     )
+    @input_errors
     async def orders(
         self,
-        info: Info[Any, None],
+        info: Info,
         where: OrderWhere | None = None,
         sort: OrderSort = OrderSort.PURCHASE_DATE_DESC,
         first: int | None = None,
         after: str | None = None,
     ) -> OrderConnection:
         ctx = info.context
-        try:
-            page, count = await list_orders(
-                ctx.account_id,
-                ctx.db,
-                await ctx.config(),
-                where=plain(where) if where else None,
-                descending=sort is OrderSort.PURCHASE_DATE_DESC,
-                first=first,
-                after=after,
-            )
-        except DomainError as exc:
-            raise InputError.from_domain(exc) from exc
+        page, count = await list_orders(
+            ctx.account_id,
+            ctx.db,
+            await ctx.config(),
+            where=plain(where) if where else None,
+            descending=sort is OrderSort.PURCHASE_DATE_DESC,
+            first=first,
+            after=after,
+        )
         return Connection.build(page, Order.from_doc, count)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, cast
 
 import strawberry
 from strawberry import relay
-from strawberry.types import Info
 
-from app.connection import Connection, Stored
+from app.connection import Connection, DocNode, Stored
+from app.context import Info
 from app.db import Document
 from app.scalars import JSON, DateTime
 
@@ -96,13 +96,9 @@ class ShippingAddress:
 
 
 @strawberry.type(description="An order placed by a contact.")
-class Order(relay.Node):
+class Order(DocNode):
     node_id: relay.NodeID[str]
     doc: strawberry.Private[Document]
-
-    @classmethod
-    def from_doc(cls, doc: Document) -> Order:
-        return cls(node_id=str(doc["_id"]), doc=doc)
 
     @strawberry.field(name="orderID")
     def order_id(self) -> str:
@@ -114,7 +110,7 @@ class Order(relay.Node):
 
     @strawberry.field
     def purchase_date(self) -> DateTime:
-        return self.doc["purchaseDate"]  # type: ignore[no-any-return]
+        return cast(DateTime, self.doc["purchaseDate"])
 
     @strawberry.field
     def status(self) -> str | None:
@@ -147,20 +143,15 @@ class Order(relay.Node):
         return self.doc.get("properties")
 
     @strawberry.field
-    async def contact(
-        self, info: Info[Any, None]
-    ) -> Annotated[Contact, strawberry.lazy("app.contacts.types")] | None:
+    async def contact(self, info: Info) -> Annotated[Contact, strawberry.lazy("app.contacts.types")] | None:
         from app.contacts.types import Contact
 
         doc = await info.context.loaders.contact_by_id.load(self.doc["cID"])
         return Contact.from_doc(doc) if doc else None
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info[Any, None], node_ids: list[str], required: bool = False
-    ) -> list[Order | None]:
-        docs = await repository.find_by_node_ids(info.context.account_id, info.context.db, node_ids)
-        return [cls.from_doc(d) if d else None for d in docs]
+    async def docs_for(cls, info: Info, node_ids: list[str]) -> list[Document | None]:
+        return await repository.find_by_node_ids(info.context.account_id, info.context.db, node_ids)
 
 
 OrderConnection = Connection[Order]

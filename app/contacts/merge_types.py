@@ -2,41 +2,80 @@
 
 from __future__ import annotations
 
+from enum import Enum
+
 import strawberry
 
-from app.errors import UserError
+from app.graphql_errors import UserError
 
 from .merge import MergeResult
 from .types import Contact
 
-_SIDE = "sourceContact | destinationContact"
 
-
-@strawberry.input(
-    description="What to keep from each contact; every option is required, with the reference's values."
+@strawberry.enum(
+    description="Move the source's items to the destination, or drop them (the reference's merge | ignore)."
 )
+class MergeItems(Enum):
+    MERGE = strawberry.enum_value(
+        "merge", description="Move them to the destination (push: keep every token)."
+    )
+    IGNORE = strawberry.enum_value(
+        "ignore", description="Drop the source's (push: keep the destination's only)."
+    )
+
+
+@strawberry.enum(
+    description="Which contact's value wins (the reference's sourceContact | destinationContact)."
+)
+class MergeSide(Enum):
+    SOURCE_CONTACT = strawberry.enum_value("sourceContact", description="The source's, where it has one.")
+    DESTINATION_CONTACT = strawberry.enum_value(
+        "destinationContact", description="The destination's, where it has one."
+    )
+
+
+@strawberry.enum(description="Whose cart the survivor keeps (the reference's cart option values).")
+class MergeCart(Enum):
+    SOURCE_CONTACT = strawberry.enum_value("sourceContact", description="The source's cart, if it has one.")
+    DESTINATION_CONTACT = strawberry.enum_value(
+        "destinationContact", description="The destination's cart, if it has one."
+    )
+    LAST_MODIFIED = strawberry.enum_value("lastModified", description="The cart changed last.")
+
+
+@strawberry.input(description="What to keep from each contact; every option is required.")
 class MergeOptionsInput:
-    orders: str | None = strawberry.field(default=None, description="merge | ignore")
-    events: str | None = strawberry.field(default=None, description="merge | ignore")
-    cart: str | None = strawberry.field(default=None, description=f"{_SIDE} | lastModified")
-    lists: str | None = strawberry.field(default=None, description=_SIDE)
-    attributes: str | None = strawberry.field(default=None, description=_SIDE)
-    supplements: str | None = strawberry.field(default=None, description=_SIDE)
-    email_channels: str | None = strawberry.field(default=None, description=_SIDE)
-    sms_channels: str | None = strawberry.field(default=None, description=_SIDE)
-    push_channels: str | None = strawberry.field(default=None, description="merge | ignore")
+    orders: MergeItems | None = strawberry.field(default=None, description="The source's orders.")
+    events: MergeItems | None = strawberry.field(default=None, description="The source's activities.")
+    cart: MergeCart | None = strawberry.field(default=None, description="The cart.")
+    lists: MergeSide | None = strawberry.field(
+        default=None, description="List memberships (that side's exactly)."
+    )
+    attributes: MergeSide | None = strawberry.field(
+        default=None, description="Attribute values (that side wins each key it has; others are kept)."
+    )
+    supplements: MergeSide | None = strawberry.field(
+        default=None, description="Supplements, like attributes."
+    )
+    email_channels: MergeSide | None = strawberry.field(default=None, description="The email channel.")
+    sms_channels: MergeSide | None = strawberry.field(default=None, description="The sms channel.")
+    push_channels: MergeItems | None = strawberry.field(default=None, description="Push tokens.")
 
     def to_options(self) -> dict[str, str | None]:
+        """The options as the use case takes them: the reference's values."""
         return {
-            "orders": self.orders,
-            "events": self.events,
-            "cart": self.cart,
-            "lists": self.lists,
-            "attributes": self.attributes,
-            "supplements": self.supplements,
-            "email_channels": self.email_channels,
-            "sms_channels": self.sms_channels,
-            "push_channels": self.push_channels,
+            name: value.value if value is not None else None
+            for name, value in (
+                ("orders", self.orders),
+                ("events", self.events),
+                ("cart", self.cart),
+                ("lists", self.lists),
+                ("attributes", self.attributes),
+                ("supplements", self.supplements),
+                ("email_channels", self.email_channels),
+                ("sms_channels", self.sms_channels),
+                ("push_channels", self.push_channels),
+            )
         }
 
 

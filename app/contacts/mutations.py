@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
-from strawberry.types import Info
 
 from app.auth import ScopeName, requires
-from app.errors import DomainError, UserError, user_errors
+from app.context import Info
+from app.graphql_errors import UserError, user_errors_in
 
 from .create import create_contact, upsert_contact
 from .delete import delete_contact
@@ -54,47 +54,37 @@ class ContactUnsubscribePayload:
 @strawberry.type
 class ContactMutations:
     @strawberry.mutation(description="Create a contact.", permission_classes=WRITE)
-    async def contact_create(self, info: Info[Any, None], input: ContactInput) -> ContactPayload:
+    @user_errors_in(ContactPayload)
+    async def contact_create(self, info: Info, input: ContactInput) -> ContactPayload:
         ctx = info.context
-        try:
-            doc = await create_contact(ctx.account_id, ctx.db, await ctx.config(), input.to_write())
-        except DomainError as exc:
-            return ContactPayload(user_errors=user_errors(exc))
+        doc = await create_contact(ctx.account_id, ctx.db, await ctx.config(), input.to_write())
         return ContactPayload(contact=Contact.from_doc(doc))
 
     @strawberry.mutation(
         description="Update the contact the input's primary (then secondary) key names, or create it.",
         permission_classes=WRITE,
     )
-    async def contact_upsert(self, info: Info[Any, None], input: ContactInput) -> ContactUpsertPayload:
+    @user_errors_in(ContactUpsertPayload)
+    async def contact_upsert(self, info: Info, input: ContactInput) -> ContactUpsertPayload:
         ctx = info.context
-        try:
-            doc, created = await upsert_contact(ctx.account_id, ctx.db, await ctx.config(), input.to_write())
-        except DomainError as exc:
-            return ContactUpsertPayload(user_errors=user_errors(exc))
+        doc, created = await upsert_contact(ctx.account_id, ctx.db, await ctx.config(), input.to_write())
         return ContactUpsertPayload(contact=Contact.from_doc(doc), created=created)
 
     @strawberry.mutation(description="Change a contact; all or nothing.", permission_classes=WRITE)
-    async def contact_update(self, info: Info[Any, None], ref: str, input: ContactInput) -> ContactPayload:
+    @user_errors_in(ContactPayload)
+    async def contact_update(self, info: Info, ref: str, input: ContactInput) -> ContactPayload:
         ctx = info.context
-        try:
-            doc = await update_contact(ctx.account_id, ctx.db, await ctx.config(), ref, input.to_write())
-        except DomainError as exc:
-            return ContactPayload(user_errors=user_errors(exc))
+        doc = await update_contact(ctx.account_id, ctx.db, await ctx.config(), ref, input.to_write())
         return ContactPayload(contact=Contact.from_doc(doc))
 
     @strawberry.mutation(
         description="Erase a contact with its activities, orders, cart and supplements (one transaction).",
         permission_classes=WRITE,
     )
-    async def contact_delete(self, info: Info[Any, None], ref: str) -> ContactDeletePayload:
+    @user_errors_in(ContactDeletePayload)
+    async def contact_delete(self, info: Info, ref: str) -> ContactDeletePayload:
         ctx = info.context
-        try:
-            deleted = await delete_contact(
-                ctx.account_id, ctx.db, ctx.services.client, await ctx.config(), ref
-            )
-        except DomainError as exc:
-            return ContactDeletePayload(user_errors=user_errors(exc))
+        deleted = await delete_contact(ctx.account_id, ctx.db, ctx.services.client, await ctx.config(), ref)
         return ContactDeletePayload(
             deleted_c_id=deleted.cid,
             activities_deleted=deleted.activities,
@@ -107,20 +97,18 @@ class ContactMutations:
         "the destination from then on.",
         permission_classes=WRITE,
     )
-    async def contact_merge(self, info: Info[Any, None], input: ContactMergeInput) -> ContactMergePayload:
+    @user_errors_in(ContactMergePayload)
+    async def contact_merge(self, info: Info, input: ContactMergeInput) -> ContactMergePayload:
         ctx = info.context
-        try:
-            result = await merge_contacts(
-                ctx.account_id,
-                ctx.db,
-                ctx.services.client,
-                await ctx.config(),
-                input.source_contact,
-                input.destination_contact,
-                input.options.to_options(),
-            )
-        except DomainError as exc:
-            return ContactMergePayload(user_errors=user_errors(exc))
+        result = await merge_contacts(
+            ctx.account_id,
+            ctx.db,
+            ctx.services.client,
+            await ctx.config(),
+            input.source_contact,
+            input.destination_contact,
+            input.options.to_options(),
+        )
         return ContactMergePayload.of(result)
 
     @strawberry.mutation(
@@ -128,18 +116,16 @@ class ContactMutations:
         "(mcID).",
         permission_classes=WRITE,
     )
+    @user_errors_in(ContactUnsubscribePayload)
     async def contact_unsubscribe(
         self,
-        info: Info[Any, None],
+        info: Info,
         ref: str,
         channel: str = "email",
         mc_id: Annotated[str | None, strawberry.argument(name="mcID")] = None,
     ) -> ContactUnsubscribePayload:
         ctx = info.context
-        try:
-            doc, changed = await unsubscribe_contact(
-                ctx.account_id, ctx.db, ctx.services.client, await ctx.config(), ref, channel, mc_id
-            )
-        except DomainError as exc:
-            return ContactUnsubscribePayload(user_errors=user_errors(exc))
+        doc, changed = await unsubscribe_contact(
+            ctx.account_id, ctx.db, ctx.services.client, await ctx.config(), ref, channel, mc_id
+        )
         return ContactUnsubscribePayload(contact=Contact.from_doc(doc), changed=changed)

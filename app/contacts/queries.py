@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import strawberry
-from strawberry.types import Info
 
 from app.auth import ScopeName, requires
 from app.connection import Connection
-from app.errors import DomainError, InputError, user_errors
+from app.context import Info
+from app.graphql_errors import input_errors, user_errors_in
 from app.inputs import plain
 
 from .listing import list_contacts
@@ -26,12 +24,10 @@ class ContactQueries:
         "'<key>:<value>' for the primary or a secondary key. Null when there is none.",
         permission_classes=[requires(ScopeName.CONTACTS_READ)],
     )
-    async def contact(self, info: Info[Any, None], ref: str) -> Contact | None:
+    @input_errors
+    async def contact(self, info: Info, ref: str) -> Contact | None:
         ctx = info.context
-        try:
-            doc = await find_by_ref(ctx.account_id, ctx.db, await ctx.identifier_keys(), ref)
-        except DomainError as exc:
-            raise InputError.from_domain(exc) from exc
+        doc = await find_by_ref(ctx.account_id, ctx.db, await ctx.identifier_keys(), ref)
         return Contact.from_doc(doc) if doc else None
 
     @strawberry.field(
@@ -39,30 +35,27 @@ class ContactQueries:
         "moved or dropped; writes nothing. (Its nested orders/activities are the destination's today.)",
         permission_classes=[requires(ScopeName.CONTACTS_READ)],
     )
-    async def contact_merge_preview(
-        self, info: Info[Any, None], input: ContactMergeInput
-    ) -> ContactMergePayload:
+    @user_errors_in(ContactMergePayload)
+    async def contact_merge_preview(self, info: Info, input: ContactMergeInput) -> ContactMergePayload:
         ctx = info.context
-        try:
-            result = await preview_merge(
-                ctx.account_id,
-                ctx.db,
-                await ctx.config(),
-                input.source_contact,
-                input.destination_contact,
-                input.options.to_options(),
-            )
-        except DomainError as exc:
-            return ContactMergePayload(user_errors=user_errors(exc))
+        result = await preview_merge(
+            ctx.account_id,
+            ctx.db,
+            await ctx.config(),
+            input.source_contact,
+            input.destination_contact,
+            input.options.to_options(),
+        )
         return ContactMergePayload.of(result)
 
     @strawberry.field(
         description="Contacts matching `where` and `audience`, sorted and paged (at most 10,000 a page).",
         permission_classes=[requires(ScopeName.CONTACTS_READ)],
     )
+    @input_errors
     async def contacts(
         self,
-        info: Info[Any, None],
+        info: Info,
         where: ContactWhere | None = None,
         audience: str | None = None,
         sort: ContactSort | None = None,
@@ -71,18 +64,15 @@ class ContactQueries:
     ) -> ContactConnection:
         ctx = info.context
         needs_config = where is not None or sort is not None or audience is not None
-        try:
-            page, count = await list_contacts(
-                ctx.account_id,
-                ctx.db,
-                definitions=await ctx.definitions() if needs_config else {},
-                lists=await ctx.list_keys() if needs_config else set(),
-                where=plain(where) if where else None,
-                audience=audience,
-                sort=plain(sort) if sort else None,
-                first=first,
-                after=after,
-            )
-        except DomainError as exc:
-            raise InputError.from_domain(exc) from exc
+        page, count = await list_contacts(
+            ctx.account_id,
+            ctx.db,
+            definitions=await ctx.definitions() if needs_config else {},
+            lists=await ctx.list_keys() if needs_config else set(),
+            where=plain(where) if where else None,
+            audience=audience,
+            sort=plain(sort) if sort else None,
+            first=first,
+            after=after,
+        )
         return Connection.build(page, Contact.from_doc, count)

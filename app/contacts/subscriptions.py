@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from enum import Enum
-from typing import Any
 
 import strawberry
-from strawberry.types import Info
 
 from app.auth import ScopeName, requires
-from app.errors import DomainError, ErrorCode, InputError
+from app.context import Info
+from app.errors import DomainError, ErrorCode
+from app.graphql_errors import input_errors
 
 from . import repository
 from .refs import find_by_ref
@@ -38,14 +38,12 @@ class ContactSubscriptions:
         description="Changes of one contact from now on; the stream ends after a delete.",
         permission_classes=[requires(ScopeName.CONTACTS_READ)],
     )
-    async def contact_changed(self, info: Info[Any, None], ref: str) -> AsyncGenerator[ContactChange, None]:
+    @input_errors
+    async def contact_changed(self, info: Info, ref: str) -> AsyncGenerator[ContactChange, None]:
         ctx = info.context
-        try:
-            contact = await find_by_ref(ctx.account_id, ctx.db, await ctx.identifier_keys(), ref)
-            if contact is None:
-                raise DomainError.one(ErrorCode.CONTACTS_CONTACT_NOT_FOUND, "Contact not found", ("ref",))
-        except DomainError as exc:
-            raise InputError.from_domain(exc) from exc
+        contact = await find_by_ref(ctx.account_id, ctx.db, await ctx.identifier_keys(), ref)
+        if contact is None:
+            raise DomainError.one(ErrorCode.CONTACTS_CONTACT_NOT_FOUND, "Contact not found", ("ref",))
         cid = contact["_id"]
         async for change in repository.watch_contact(ctx.account_id, ctx.db, cid):
             ctx.fresh()

@@ -5,18 +5,18 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from enum import Enum
 from functools import partial
-from typing import Any
 
 import strawberry
 from bson import ObjectId
 from strawberry import relay
-from strawberry.types import Info
 
 from app.auth import ScopeName, ensure_allowed, requires
 from app.connection import Connection
 from app.contacts.inputs import ContactInput
+from app.context import Info
 from app.db import object_id
-from app.errors import DomainError, ErrorCode, InputError, UserError, user_errors
+from app.errors import DomainError, ErrorCode
+from app.graphql_errors import InputError, UserError, input_errors, user_errors_in
 from app.inputs import plain
 from app.pagination import SortKey, fetch_page
 from app.scalars import JSON, DateTime
@@ -138,7 +138,7 @@ class ActivityReportSort(Enum):
 @strawberry.type
 class JobQueries:
     @strawberry.field(description="One job of the caller's account (kept 10 days).", permission_classes=READ)
-    async def job(self, info: Info[Any, None], id: relay.GlobalID) -> Job | None:
+    async def job(self, info: Info, id: relay.GlobalID) -> Job | None:
         job_id = _own_id(id, "Job")
         doc = await repository.get(info.context.account_id, info.context.db, job_id) if job_id else None
         return Job.from_doc(doc) if doc else None
@@ -146,9 +146,10 @@ class JobQueries:
     @strawberry.field(
         description="The account's jobs of the last 10 days, newest first.", permission_classes=READ
     )
+    @input_errors
     async def jobs(
         self,
-        info: Info[Any, None],
+        info: Info,
         where: JobWhere | None = None,
         first: int | None = None,
         after: str | None = None,
@@ -163,15 +164,16 @@ class JobQueries:
         return Connection.build(page, Job.from_doc, total)
 
     @strawberry.field(permission_classes=REPORTS)
-    async def activity_report(self, info: Info[Any, None], id: relay.GlobalID) -> ActivityReport | None:
+    async def activity_report(self, info: Info, id: relay.GlobalID) -> ActivityReport | None:
         report_id = _own_id(id, "ActivityReport")
         doc = await get_report(info.context.account_id, info.context.db, report_id) if report_id else None
         return ActivityReport.from_doc(doc) if doc else None
 
     @strawberry.field(permission_classes=REPORTS)
+    @input_errors
     async def activity_reports(
         self,
-        info: Info[Any, None],
+        info: Info,
         sort: ActivityReportSort = ActivityReportSort.CREATED_AT_DESC,
         first: int | None = None,
         after: str | None = None,
@@ -190,7 +192,8 @@ class JobMutations:
     @strawberry.mutation(
         description="Import contacts as a job (progress in job.counts).", permission_classes=WRITE
     )
-    async def contacts_import(self, info: Info[Any, None], input: ContactsImportInput) -> JobPayload:
+    @user_errors_in(JobPayload)
+    async def contacts_import(self, info: Info, input: ContactsImportInput) -> JobPayload:
         ctx = info.context
         request = ImportRequest(
             rows=[plain(c) for c in input.contacts] if input.contacts is not None else None,
@@ -199,21 +202,16 @@ class JobMutations:
             lists=list(input.lists),
             error_policy=input.error_policy.value,
         )
-        try:
-            return JobPayload(job=Job.from_doc(await create_import(ctx.account_id, ctx.db, request)))
-        except DomainError as exc:
-            return JobPayload(user_errors=user_errors(exc))
+        return JobPayload(job=Job.from_doc(await create_import(ctx.account_id, ctx.db, request)))
 
     @strawberry.mutation(
         description="Export a contact's whole profile (with every activity) as a JSON file.",
         permission_classes=READ,
     )
-    async def contact_profile_export(self, info: Info[Any, None], ref: str) -> JobPayload:
+    @user_errors_in(JobPayload)
+    async def contact_profile_export(self, info: Info, ref: str) -> JobPayload:
         ctx = info.context
-        try:
-            job = await create_profile_export(ctx.account_id, ctx.db, await ctx.identifier_keys(), ref)
-        except DomainError as exc:
-            return JobPayload(user_errors=user_errors(exc))
+        job = await create_profile_export(ctx.account_id, ctx.db, await ctx.identifier_keys(), ref)
         return JobPayload(job=Job.from_doc(job))
 
     @strawberry.mutation(
@@ -221,7 +219,7 @@ class JobMutations:
         "contacts:write for imports, reports for activity reports, contacts:read for profile exports.",
         permission_classes=READ,
     )
-    async def job_cancel(self, info: Info[Any, None], id: relay.GlobalID) -> JobPayload:
+    async def job_cancel(self, info: Info, id: relay.GlobalID) -> JobPayload:
         ctx = info.context
         job_id = _own_id(id, "Job")
         job = await repository.get(ctx.account_id, ctx.db, job_id) if job_id else None
@@ -237,8 +235,9 @@ class JobMutations:
     @strawberry.mutation(
         description="Create an activity report (PENDING until its job completes).", permission_classes=REPORTS
     )
+    @user_errors_in(ActivityReportPayload)
     async def activity_report_create(
-        self, info: Info[Any, None], input: ActivityReportCreateInput
+        self, info: Info, input: ActivityReportCreateInput
     ) -> ActivityReportPayload:
         ctx = info.context
         filters = input.filters
@@ -252,16 +251,11 @@ class JobMutations:
             selected_fields=list(input.selected_fields),
             include_behavior=input.include_behavior,
         )
-        try:
-            report, job = await create_report(ctx.account_id, ctx.db, request)
-        except DomainError as exc:
-            return ActivityReportPayload(user_errors=user_errors(exc))
+        report, job = await create_report(ctx.account_id, ctx.db, request)
         return ActivityReportPayload(activity_report=ActivityReport.from_doc(report), job=Job.from_doc(job))
 
     @strawberry.mutation(description="Delete an activity report and its files.", permission_classes=REPORTS)
-    async def activity_report_delete(
-        self, info: Info[Any, None], id: relay.GlobalID
-    ) -> ActivityReportDeletePayload:
+    async def activity_report_delete(self, info: Info, id: relay.GlobalID) -> ActivityReportDeletePayload:
         ctx = info.context
         report_id = _own_id(id, "ActivityReport")
         if report_id is None or not await delete_report(ctx.account_id, ctx.db, report_id):
@@ -275,7 +269,7 @@ class JobMutations:
 @strawberry.type
 class JobSubscriptions:
     @strawberry.subscription(description="The job as it changes, until it finishes.", permission_classes=READ)
-    async def job_updated(self, info: Info[Any, None], id: relay.GlobalID) -> AsyncGenerator[Job, None]:
+    async def job_updated(self, info: Info, id: relay.GlobalID) -> AsyncGenerator[Job, None]:
         ctx = info.context
         job_id = _own_id(id, "Job")
         current = await repository.get(ctx.account_id, ctx.db, job_id) if job_id else None

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any
+from typing import cast
 
 import strawberry
 from strawberry import relay
-from strawberry.types import Info
 
-from app.connection import Connection
+from app.connection import Connection, DocNode
+from app.context import Info
 from app.db import Document
 from app.scalars import JSON, DateTime
 
@@ -44,20 +44,16 @@ class JobCounts:
     list_count: int
 
 
-def _base_url(info: Info[Any, None]) -> str:
+def _base_url(info: Info) -> str:
     return str(info.context.request.base_url).rstrip("/")
 
 
 @strawberry.type(
     description="Asynchronous work: an import, a profile export or an activity report. Kept 10 days."
 )
-class Job(relay.Node):
+class Job(DocNode):
     node_id: relay.NodeID[str]
     doc: strawberry.Private[Document]
-
-    @classmethod
-    def from_doc(cls, doc: Document) -> Job:
-        return cls(node_id=str(doc["_id"]), doc=doc)
 
     @strawberry.field
     def kind(self) -> JobKind:
@@ -94,7 +90,7 @@ class Job(relay.Node):
 
     @strawberry.field
     def created_at(self) -> DateTime:
-        return self.doc["createdAt"]  # type: ignore[no-any-return]
+        return cast(DateTime, self.doc["createdAt"])
 
     @strawberry.field
     def started_at(self) -> DateTime | None:
@@ -106,7 +102,7 @@ class Job(relay.Node):
 
     @strawberry.field
     def updated_at(self) -> DateTime:
-        return self.doc["updatedAt"]  # type: ignore[no-any-return]
+        return cast(DateTime, self.doc["updatedAt"])
 
     @strawberry.field(description="What the job produced (counts, ids).")
     def result(self) -> JSON:
@@ -115,7 +111,7 @@ class Job(relay.Node):
     @strawberry.field(
         description="Where to download the result (authenticated, kept 10 days), once completed."
     )
-    def result_url(self, info: Info[Any, None]) -> str | None:
+    def result_url(self, info: Info) -> str | None:
         if self.doc["state"] != "COMPLETED":
             return None
         if self.doc["kind"] == "profile_export":
@@ -125,11 +121,8 @@ class Job(relay.Node):
         return None
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info[Any, None], node_ids: list[str], required: bool = False
-    ) -> list[Job | None]:
-        docs = await repository.jobs_by_node_ids(info.context.account_id, info.context.db, node_ids)
-        return [cls.from_doc(d) if d else None for d in docs]
+    async def docs_for(cls, info: Info, node_ids: list[str]) -> list[Document | None]:
+        return await repository.jobs_by_node_ids(info.context.account_id, info.context.db, node_ids)
 
 
 JobConnection = Connection[Job]
@@ -143,13 +136,9 @@ class ReportStatus(Enum):
 
 
 @strawberry.type(description="An asynchronous contact activity report with aggregated and detailed CSVs.")
-class ActivityReport(relay.Node):
+class ActivityReport(DocNode):
     node_id: relay.NodeID[str]
     doc: strawberry.Private[Document]
-
-    @classmethod
-    def from_doc(cls, doc: Document) -> ActivityReport:
-        return cls(node_id=str(doc["_id"]), doc=doc)
 
     @strawberry.field
     def title(self) -> str:
@@ -193,38 +182,35 @@ class ActivityReport(relay.Node):
 
     @strawberry.field
     def created_at(self) -> DateTime:
-        return self.doc["createdAt"]  # type: ignore[no-any-return]
+        return cast(DateTime, self.doc["createdAt"])
 
     @strawberry.field
     def completed_at(self) -> DateTime | None:
         return self.doc.get("completedAt")
 
     @strawberry.field
-    def aggregated_csv_url(self, info: Info[Any, None]) -> str | None:
+    def aggregated_csv_url(self, info: Info) -> str | None:
         return self._url(info, "aggregated")
 
     @strawberry.field
-    def detailed_csv_url(self, info: Info[Any, None]) -> str | None:
+    def detailed_csv_url(self, info: Info) -> str | None:
         return self._url(info, "detailed")
 
-    def _url(self, info: Info[Any, None], which: str) -> str | None:
+    def _url(self, info: Info, which: str) -> str | None:
         if self.doc["status"] != "COMPLETED":
             return None
         return f"{_base_url(info)}/downloads/reports/{self.doc['_id']}/{which}.csv"
 
     @strawberry.field
-    async def job(self, info: Info[Any, None]) -> Job | None:
+    async def job(self, info: Info) -> Job | None:
         [doc] = await repository.jobs_by_node_ids(
             info.context.account_id, info.context.db, [str(self.doc.get("jobId"))]
         )
         return Job.from_doc(doc) if doc else None
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info[Any, None], node_ids: list[str], required: bool = False
-    ) -> list[ActivityReport | None]:
-        docs = await repository.reports_by_node_ids(info.context.account_id, info.context.db, node_ids)
-        return [cls.from_doc(d) if d else None for d in docs]
+    async def docs_for(cls, info: Info, node_ids: list[str]) -> list[Document | None]:
+        return await repository.reports_by_node_ids(info.context.account_id, info.context.db, node_ids)
 
 
 ActivityReportConnection = Connection[ActivityReport]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -77,6 +78,11 @@ def random_options(rng: random.Random) -> dict[str, str]:
     return {CAMEL.get(k, k): rng.choice(values) for k, values in OPTIONS.items()}
 
 
+def as_enums(options: dict[str, str]) -> dict[str, str]:
+    """The reference's values as the GraphQL enums name them (sourceContact: SOURCE_CONTACT)."""
+    return {k: re.sub(r"(?<!^)(?=[A-Z])", "_", v).upper() for k, v in options.items()}
+
+
 def check_complete(
     before: State, after: State, src: ObjectId, dst: ObjectId, options: dict[str, str]
 ) -> None:
@@ -118,7 +124,7 @@ async def test_fifty_randomized_merges_under_faults_are_all_or_nothing(
             await failpoint.fail([command], skip=rng.randint(0, 2))
         elif fault == "close":
             await failpoint.fail([command], times=1, closeConnection=True)
-        given = {"sourceContact": str(src), "destinationContact": str(dst), "options": options}
+        given = {"sourceContact": str(src), "destinationContact": str(dst), "options": as_enums(options)}
         body = await api.gql(MERGE, {"input": given}, key=key)
         await failpoint.off()
 
@@ -145,7 +151,7 @@ async def test_concurrent_merges_over_overlapping_contacts_never_corrupt_data(ap
     pairs = [(s, d) for s, d in pairs if s != d]
 
     async def merge(src: ObjectId, dst: ObjectId) -> dict[str, Any]:
-        given = {"sourceContact": str(src), "destinationContact": str(dst), "options": options}
+        given = {"sourceContact": str(src), "destinationContact": str(dst), "options": as_enums(options)}
         return await api.gql(MERGE, {"input": given}, key=key)
 
     results = await asyncio.gather(*(merge(s, d) for s, d in pairs))

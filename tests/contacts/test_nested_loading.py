@@ -202,3 +202,36 @@ async def test_node_fetches_contacts_activities_and_orders_by_global_id(
         assert await api.ok(query, {"id": global_id}, key=key) == {
             "node": {"__typename": typename, "id": global_id}
         }
+
+
+def top_n_outputs(api: Api, collection: str) -> list[object]:
+    return [
+        stage["$group"]["items"]["$topN"]["output"]
+        for name, command in api.commands.commands
+        if name == "aggregate" and command["aggregate"] == collection
+        for stage in command["pipeline"]
+        if "$group" in stage
+    ]
+
+
+async def test_nested_pages_read_only_the_fields_the_selection_renders(
+    api: Api, fifty: tuple[str, list[ObjectId]]
+) -> None:
+    key, _ = fifty
+    await count_commands(api, key, 5)
+
+    assert top_n_outputs(api, "activities") == [
+        {f: f"${f}" for f in ("_id", "action", "ats", "cID", "mcID")}  # trackingType reads action
+    ]
+    assert top_n_outputs(api, "orders") == [{f: f"${f}" for f in ("_id", "items", "orderID", "purchaseDate")}]
+
+
+async def test_only_ids_selected_reads_only_ids_and_the_sort_field(
+    api: Api, fifty: tuple[str, list[ObjectId]]
+) -> None:
+    key, _ = fifty
+    api.commands.reset()
+    query = "{ contacts(first: 2) { edges { node { activities(first: 1) { edges { node { id __typename } } } } } } }"
+    await api.ok(query, key=key)
+
+    assert top_n_outputs(api, "activities") == [{"_id": "$_id", "ats": "$ats"}]
