@@ -20,13 +20,18 @@ Replicas' clocks (NTP) date the refill.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from pymongo.errors import PyMongoError
+
 from app.account import repository
 from app.db import Database
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -34,6 +39,7 @@ class _Slice:
     points: float = 0.0
     until: float = 0.0  # the slice is dropped after this (monotonic seconds)
     shared_left: float = 0.0  # what the shared bucket held at the last lease
+    shared_at: float = 0.0  # when (monotonic seconds)
     empty_until: float = 0.0  # refused lease: no other lease needing more before this
 
 
@@ -86,7 +92,7 @@ class SharedBudget:
         held = self._slice(key_id)
         if held.points >= points:
             held.points -= points
-            return Decision(True, held.points + held.shared_left)
+            return Decision(True, self._available(held))
         need = points - held.points
         now = self._clock()
         if now < held.empty_until and need > held.shared_left:
@@ -96,23 +102,35 @@ class SharedBudget:
             held = self._slice(key_id)
             if held.points >= points:
                 held.points -= points
-                return Decision(True, held.points + held.shared_left)
+                return Decision(True, self._available(held))
             need = points - held.points
-            granted, left = await repository.lease_budget(
-                account_id, db, key_id, now=self._wall_clock(), capacity=self.capacity,
-                rate=self.restore_rate, want=max(self.slice_points, need), need=need,
-            )  # fmt: skip
+            try:
+                granted, left = await repository.lease_budget(
+                    account_id, db, key_id, now=self._wall_clock(), capacity=self.capacity,
+                    rate=self.restore_rate, want=max(self.slice_points, need), need=need,
+                )  # fmt: skip
+            except PyMongoError:
+                # The budget cannot be read: the request goes on (and meets the same outage
+                # in its own reads, which report it); limits never fail a request themselves.
+                log.warning("cost budget unavailable; request admitted", exc_info=True)
+                return Decision(True, self._available(held))
             now = self._clock()
-            held.shared_left = left
+            held.shared_left, held.shared_at = left, now
             if granted < need:
                 held.empty_until = now + (need - left) / self.restore_rate
                 return self._refused(held, need, now)
             held.points += granted - points
             held.until = now + self.hold_s
-            return Decision(True, held.points + left)
+            return Decision(True, self._available(held))
 
     def _refused(self, held: _Slice, need: float, now: float) -> Decision:
-        return Decision(False, held.points + held.shared_left, retry_after_s=max(0.0, held.empty_until - now))
+        return Decision(False, self._available(held), retry_after_s=max(0.0, held.empty_until - now))
+
+    def _available(self, held: _Slice) -> float:
+        """What the key can spend now, as far as this replica knows: its slice, and the shared
+        bucket as last seen plus its refill since (the two never exceed the capacity)."""
+        refilled = held.shared_left + (self._clock() - held.shared_at) * self.restore_rate
+        return min(self.capacity, held.points + refilled)
 
     def give_back(self, key_id: str, points: float) -> float:
         """A request's unused points go back into this replica's slice; returns the key's
@@ -121,4 +139,4 @@ class SharedBudget:
         if points > 0:
             held.points += points
             held.until = max(held.until, self._clock() + self.hold_s)
-        return held.points + held.shared_left
+        return self._available(held)

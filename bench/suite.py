@@ -44,10 +44,12 @@ HERE = Path(__file__).parent
 RESULTS = HERE / "results"
 DOCS = HERE.parent / "docs"
 APOLLO = HERE / "apollo"
+MERCURIUS = HERE / "mercurius"
 DATABASE = "contactgraph_bench"  # + "_N" for N contacts
 CLI = str(Path(sys.executable).parent / "contactgraph")
 TICK = os.sysconf("SC_CLK_TCK")
 CONCURRENCY = 16
+SYSTEMS = ("floor", "gateway", "naive", "apollo", "mercurius")
 
 
 class Counter(CommandListener):
@@ -224,12 +226,13 @@ async def command_counts(settings: Settings, key: str, loads: list[Workload]) ->
     return counts
 
 
-def ensure_apollo() -> bool:
+def ensure_peer(folder: Path) -> bool:
+    """A Node peer's packages, from its committed lock."""
     if not shutil.which("node") or not shutil.which("npm"):
-        print("no node/npm: the Apollo peer is skipped")
+        print(f"no node/npm: the {folder.name} peer is skipped")
         return False
-    if not (APOLLO / "node_modules").exists():
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=APOLLO, check=True)  # noqa: S607
+    if not (folder / "node_modules").exists():
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=folder, check=True)  # noqa: S607
     return True
 
 
@@ -300,18 +303,19 @@ async def run(uri: str, contacts: int, quick: bool, peer: bool) -> dict[str, Any
             str(naive_port),
         )
     )
-    if peer and ensure_apollo():
-        apollo_port = free_port()
-        systems.append(
-            (
-                "apollo",
-                ["node", str(APOLLO / "server.mjs"), str(apollo_port), uri, database],
-                env,
-                {"Q1", "Q2"},
-                None,
-                str(apollo_port),
+    for name, folder in (("apollo", APOLLO), ("mercurius", MERCURIUS)):
+        if peer and ensure_peer(folder):
+            peer_port = free_port()
+            systems.append(
+                (
+                    name,
+                    ["node", str(folder / "server.mjs"), str(peer_port), uri, database],
+                    env,
+                    {"Q1", "Q2"},
+                    None,
+                    str(peer_port),
+                )
             )
-        )
 
     await remove_written(db)
     for workload in loads:
@@ -357,9 +361,12 @@ def ratios(results: dict[str, Any]) -> dict[str, Any]:
     for name in ("Q1", "Q2", "Q3"):
         g = w[name]["gateway"]
         out[f"{name}_c16_p99_vs_p50"] = r(g["c16_p99_ms"], g["c16_p50_ms"])
-    if "apollo" in w["Q2"]:
-        out["Q2_rps_vs_apollo"] = r(w["Q2"]["gateway"]["c16_rps"], w["Q2"]["apollo"]["c16_rps"])
-        out["Q1_rps_vs_apollo"] = r(w["Q1"]["gateway"]["c16_rps"], w["Q1"]["apollo"]["c16_rps"])
+    for peer in ("apollo", "mercurius"):
+        if peer in w["Q2"]:
+            for name in ("Q1", "Q2"):
+                gateway, other = w[name]["gateway"], w[name][peer]
+                out[f"{name}_rps_vs_{peer}"] = r(gateway["c16_rps"], other["c16_rps"])
+                out[f"{name}_cpu_vs_{peer}"] = r(gateway["cpu_ms_per_request"], other["cpu_ms_per_request"])
     return out
 
 
@@ -370,7 +377,7 @@ def table(results: dict[str, Any]) -> str:
     ]
     for name, row in results["workloads"].items():
         commands = results["commands"].get(name, {})
-        for system in ("floor", "gateway", "naive", "apollo"):
+        for system in SYSTEMS:
             if system not in row:
                 continue
             m = row[system]
@@ -388,7 +395,7 @@ def scaling(by_size: dict[int, dict[str, Any]]) -> dict[str, Any]:
     sizes = sorted(by_size)
     out: dict[str, Any] = {}
     for name in by_size[sizes[0]]["workloads"]:
-        for system in ("floor", "gateway", "naive", "apollo"):
+        for system in SYSTEMS:
             p50 = {n: by_size[n]["workloads"].get(name, {}).get(system, {}).get("p50_ms") for n in sizes}
             if any(v is None for v in p50.values()):
                 continue
@@ -453,7 +460,9 @@ async def main() -> None:
         report["scaling"] = scaling(by_size)
         markdown = f"### Scaling\n\n{scaling_table(report['scaling'])}\n" + markdown
         chart.draw(report, DOCS / "bench-scaling.svg")
-    (RESULTS / "bench.json").write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
+    (RESULTS / "bench.json").write_bytes(
+        orjson.dumps(report, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
+    )
     (RESULTS / "bench.md").write_text(markdown)
     print(markdown)
     for n, r in by_size.items():
