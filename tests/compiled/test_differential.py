@@ -194,6 +194,21 @@ async def test_errors_and_partial_data_are_graphql_cores(two: Two) -> None:
         assert executions("fallback") == before + 1, query
 
 
+async def test_a_failing_request_sends_no_more_commands_than_graphql_core(two: Two) -> None:
+    """The fallback replays what the compiled run read: an error costs no second read."""
+    failing = [*ERRORS, '{ contacts(first: 3) { edges { node { cID orders(after: "garbage") { totalCount } '
+               'activities(first: 2) { edges { node { action } } } } } } }']  # fmt: skip
+    await two.both("{ account { id } }")  # the keys' lastUsedAt is fresh from here on
+    for query in failing:
+        two.compiled.commands.reset()
+        two.standard_commands.reset()
+
+        await two.both(query)
+
+        compiled, standard = two.compiled.commands.names, two.standard_commands.names
+        assert len(compiled) <= len(standard), (query, compiled, standard)
+
+
 async def test_a_refused_field_is_reported_as_graphql_core_reports_it(two: Two) -> None:
     query = "{ contacts(first: 3) { edges { node { cID activities(first: 1) { totalCount } } } } }"
     body = await two.both(query, key=two.narrow_key)
