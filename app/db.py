@@ -369,11 +369,22 @@ def under(prefix: str, query: Document) -> Document:
     return out
 
 
-async def watch(collection: Collection, match: Document) -> AsyncIterator[Document]:
-    """Changes to ``collection`` that ``match`` (an account-scoped ``$match`` on change
-    events). The driver resumes the stream by itself after transient errors."""
-    if "fullDocument.accountId" not in match and "$and" not in match:
-        raise ValueError("a change stream needs an account-scoped match")
-    async with await collection.watch([{"$match": match}], full_document="updateLookup") as stream:
+async def watch(
+    collection: Collection, account_id: str, match: Document, *, deletes: bool = False
+) -> AsyncIterator[Document]:
+    """Changes to ``collection`` that ``match``, of this account's documents only: the
+    account condition is added here, whatever ``match`` says. A delete event carries no
+    document (so no account): ``deletes=True`` lets them through only when ``match`` pins
+    ``documentKey._id`` to one document the caller has checked is this account's. The
+    driver resumes the stream by itself after transient errors."""
+    if not account_id:
+        raise ValueError("an account id is required for every change stream")
+    account: Document = {"fullDocument.accountId": account_id}
+    if deletes:
+        if not isinstance(match.get("documentKey._id"), ObjectId):
+            raise ValueError("deletes carry no account: pin documentKey._id to one checked document")
+        account = {"$or": [account, {"operationType": "delete"}]}
+    pipeline = [{"$match": {"$and": [match, account]}}]
+    async with await collection.watch(pipeline, full_document="updateLookup") as stream:
         async for change in stream:
             yield change

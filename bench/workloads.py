@@ -227,6 +227,8 @@ def workloads(emails: list[str], cids: list[str], cust_ids: list[str], sms: list
     return [
         Workload("Q1", Q1, q1, floor_q1),
         Workload("Q2", Q2, lambda rng: {"n": 50}, floor_q2),
+        # Q2 at four times the size: with Q2 it gives CPU per response KB (the slope).
+        Workload("Q2_200", Q2, lambda rng: {"n": 200}, floor_q2),
         Workload("Q3", Q3, q3, floor_q3),
         Workload("W1", W1, w1, floor_w1),
         # A contact by each kind of ref: email and custID must cost what a cID does.

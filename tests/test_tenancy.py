@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+from contextlib import suppress
 from datetime import UTC, datetime
 
 import pytest
 from bson import ObjectId
 from strawberry.relay import to_base64
 
+from app import db
 from app.activities import repository as activities
 from app.commerce import repository as orders
 from app.db import CONTACT_ALIASES
@@ -194,3 +197,22 @@ async def test_creating_with_an_email_another_account_uses_is_fine(
         )
         for a in ("alpha", "beta")
     ] == [1, 1]
+
+
+async def test_a_change_stream_is_scoped_to_its_account_whatever_its_match_says(api: Api) -> None:
+    """db.watch adds the account itself: a match naming another account (or an $and that
+    hides one) sees nothing of it, and deletes (which carry no account) need a pinned,
+    checked document."""
+    stream = db.watch(api.db[db.ACTIVITIES], "alpha", {"$and": [{"fullDocument.accountId": "beta"}]})
+    first = asyncio.ensure_future(anext(stream))
+    await asyncio.sleep(0.5)  # the stream is open
+    now = datetime.now(UTC)
+    await activities.insert_many("beta", api.db, [{"cID": ObjectId(), "action": "browse", "ats": now}])
+    done, _ = await asyncio.wait({first}, timeout=1.5)
+    assert not done, "alpha's stream delivered beta's activity"
+    first.cancel()
+    with suppress(asyncio.CancelledError):
+        await first
+    await stream.aclose()
+    with pytest.raises(ValueError, match="pin documentKey"):
+        await anext(db.watch(api.db[db.CONTACTS], "alpha", {}, deletes=True))

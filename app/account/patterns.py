@@ -5,7 +5,7 @@ the event loop, and freezes every tenant. RE2 never backtracks; the price is tha
 no backreferences and no look-around, so such patterns are refused when the attribute is
 defined (``PatternError``), and a stored pattern RE2 cannot compile refuses the write
 instead of running somewhere else. Values are bounded before any pattern runs
-(``MAX_STRING_LENGTH`` in ``app.limits``).
+(``MAX_STRING_LENGTH`` in ``app.sizes``).
 """
 
 from __future__ import annotations

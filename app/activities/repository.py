@@ -136,8 +136,8 @@ async def find_messages(account_id: str, db: Database, ids: Sequence[Any]) -> li
 
 async def watch_inserted(account_id: str, db: Database, query: Document) -> AsyncIterator[Document]:
     """Activities recorded from now on in this account that match ``query``."""
-    match = {"operationType": "insert", **under("fullDocument.", scoped(account_id, query))}
-    async for change in watch(db[ACTIVITIES], match):
+    match = {"operationType": "insert", **under("fullDocument.", query)}
+    async for change in watch(db[ACTIVITIES], account_id, match):
         yield change["fullDocument"]
 
 

@@ -188,12 +188,8 @@ async def pipeline_count(account_id: str, db: Database, query: Document, *, pipe
 
 async def watch_contact(account_id: str, db: Database, cid: ObjectId) -> AsyncIterator[Document]:
     """Changes of one contact of this account: (operationType, the contact after it or None)."""
-    match = {
-        "documentKey._id": cid,
-        "$or": [{"fullDocument.accountId": account_id}, {"operationType": "delete"}],
-        "operationType": {"$in": ["insert", "update", "replace", "delete"]},
-    }
-    async for change in watch(db[CONTACTS], {"$and": [match]}):
+    match = {"documentKey._id": cid, "operationType": {"$in": ["insert", "update", "replace", "delete"]}}
+    async for change in watch(db[CONTACTS], account_id, match, deletes=True):
         yield change
 
 

@@ -155,8 +155,7 @@ async def request_cancel(account_id: str, db: Database, job_id: ObjectId) -> Doc
 
 
 async def watch_job(account_id: str, db: Database, job_id: ObjectId) -> AsyncIterator[Document]:
-    match = {"documentKey._id": job_id, "fullDocument.accountId": account_id}
-    async for change in watch(db[JOBS], match):
+    async for change in watch(db[JOBS], account_id, {"documentKey._id": job_id}):
         if change.get("fullDocument"):
             yield change["fullDocument"]
 
