@@ -7,7 +7,7 @@ account (see ``scoped``).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -371,7 +371,7 @@ def under(prefix: str, query: Document) -> Document:
 
 async def watch(
     collection: Collection, account_id: str, match: Document, *, deletes: bool = False
-) -> AsyncIterator[Document]:
+) -> AsyncGenerator[Document, None]:
     """Changes to ``collection`` that ``match``, of this account's documents only: the
     account condition is added here, whatever ``match`` says. A delete event carries no
     document (so no account): ``deletes=True`` lets them through only when ``match`` pins

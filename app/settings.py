@@ -57,6 +57,13 @@ class Settings(BaseSettings):
         alias="CONTACTGRAPH_CORS_ORIGINS",
         description="Browser origins allowed to call the API (JSON list); none by default.",
     )
+    gc_threshold: int = Field(
+        default=10_000,
+        alias="CONTACTGRAPH_GC_THRESHOLD",
+        description="Allocations between young-generation garbage collections (Python's default "
+        "is 700); at start-up the process's long-lived objects are also frozen out of the "
+        "collector's scans. 0 keeps Python's defaults.",
+    )
     account_cache_s: float = Field(
         default=10.0,
         alias="CONTACTGRAPH_ACCOUNT_CACHE_S",
