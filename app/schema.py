@@ -32,7 +32,9 @@ from app.contacts.subscriptions import ContactSubscriptions
 from app.contacts.types import Contact
 from app.context import Info
 from app.graphql_errors import MaskUnexpectedErrors
-from app.jobs.resolvers import JobMutations, JobQueries, JobSubscriptions
+from app.jobs.mutations import JobMutations
+from app.jobs.queries import JobQueries
+from app.jobs.subscriptions import JobSubscriptions
 from app.jobs.types import ActivityReport, Job
 from app.limits import NoFederationSdl, SubscriptionsOverWebsocket, checked_validation, graphql_limits
 from app.metrics import OperationMetrics

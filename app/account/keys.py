@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from app import process_wide
 from app.auth import Principal, ScopeName, generate_key, hash_key
 from app.db import Database, Document
 from app.errors import DomainError, ErrorCode
@@ -36,7 +37,7 @@ async def create_api_key(
 
 
 async def authenticate(db: Database, key: str) -> Principal | None:
-    doc = await repository.find_api_key(db, hash_key(key))
+    doc = await process_wide.find_api_key(db, hash_key(key))
     if doc is None:
         return None
     now = datetime.now(UTC)

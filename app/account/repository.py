@@ -1,8 +1,5 @@
-"""Database access for account configuration. Every function takes the account id first.
-
-The one exception is ``find_api_key``: authentication looks a key up by its hash to
-learn which account it belongs to, so there is no account to scope by yet.
-"""
+"""Database access for account configuration. Every function takes the account id first
+(the API-key lookup by hash, which has no account yet, is in ``app.process_wide``)."""
 
 from __future__ import annotations
 
@@ -96,11 +93,6 @@ async def lease_budget(
     if doc is None:  # an upsert returning the document after it: never
         return 0.0, 0.0
     return float(doc["granted"]), float(doc["level"])
-
-
-async def find_api_key(db: Database, key_hash: str) -> Document | None:
-    """Unscoped by design: the key is what tells us the account."""
-    return await db[API_KEYS].find_one({"_id": key_hash, "revokedAt": None}, max_time_ms=MAX_TIME.request)
 
 
 async def insert_api_key(account_id: str, db: Database, doc: Document) -> None:

@@ -1,7 +1,6 @@
 """Database access for jobs and their result files. Every function takes the account id
-first and scopes by it, except three that serve the whole process, not an account:
-``claim_next`` (any account's next job), ``purge_expired_files`` (maintenance) and
-``count_by_state`` (the /metrics queue gauge: counts only, no documents)."""
+first and scopes by it; what serves the whole process (the queue claim, the file purge,
+the /metrics gauge) is in ``app.process_wide``."""
 
 from __future__ import annotations
 
@@ -66,37 +65,6 @@ async def find_page(
 
 async def count(account_id: str, db: Database, query: Document) -> int:
     return await db_count(db[JOBS], account_id, query)
-
-
-async def count_by_state(db: Database) -> dict[str, int]:
-    """How many jobs are in each state, all accounts together (one aggregation)."""
-    pipeline = [{"$group": {"_id": "$state", "n": {"$sum": 1}}}]
-    groups = await (await db[JOBS].aggregate(pipeline, maxTimeMS=MAX_TIME.request)).to_list()
-    return {g["_id"]: g["n"] for g in groups}
-
-
-async def claim_next(db: Database, owner: str, lease: timedelta) -> Document | None:
-    """Take the oldest job that is new, or whose worker's lease ran out (any account):
-    unscoped, since a worker serves every account (the only other unscoped read is
-    ``count_by_state``, which returns counts for /metrics and no document)."""
-    now = datetime.now(UTC)
-    query = {
-        "$or": [
-            {"state": "INITIALIZED"},
-            {"state": "PROCESSING", "leaseUntil": {"$lt": now}},
-        ]
-    }
-    update = {
-        "$set": {"state": "PROCESSING", "leaseOwner": owner, "leaseUntil": now + lease, "updatedAt": now},
-        "$inc": {"attempts": 1},
-    }
-    return await db[JOBS].find_one_and_update(
-        query,
-        update,
-        sort=[("createdAt", 1)],
-        return_document=ReturnDocument.AFTER,
-        maxTimeMS=MAX_TIME.request,
-    )
 
 
 async def heartbeat(
@@ -242,20 +210,6 @@ async def delete_files(account_id: str, db: Database, file_ids: Sequence[ObjectI
         max_time_ms=MAX_TIME.request,
     ):
         await _bucket(db).delete(doc["_id"])
-
-
-async def purge_expired_files(db: Database) -> int:
-    """Maintenance across accounts: result files live as long as their job (10 days)."""
-    files = db[f"{FILES_BUCKET}.files"]
-    expired = [
-        d["_id"]
-        async for d in files.find(
-            {"metadata.expireAt": {"$lt": datetime.now(UTC)}}, {"_id": 1}, max_time_ms=MAX_TIME.request
-        )
-    ]
-    for file_id in expired:
-        await _bucket(db).delete(file_id)
-    return len(expired)
 
 
 # -- activity reports -------------------------------------------------------------------

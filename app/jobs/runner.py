@@ -20,6 +20,7 @@ from typing import Any
 
 from pymongo import AsyncMongoClient
 
+from app import process_wide
 from app.db import Database, Document
 
 from . import repository
@@ -108,7 +109,7 @@ class JobRunner:
 
     async def run_once(self) -> Document | None:
         """Claim and run one job; returns it (as claimed), or None when the queue is empty."""
-        job = await repository.claim_next(self.db, self.owner, self.lease)
+        job = await process_wide.claim_next_job(self.db, self.owner, self.lease)
         if job is None:
             return None
         account_id = str(job["accountId"])
@@ -181,7 +182,7 @@ class JobRunner:
         while not self._stopping.is_set():
             try:
                 if loop.time() >= next_purge:
-                    await repository.purge_expired_files(self.db)
+                    await process_wide.purge_expired_files(self.db)
                     next_purge = loop.time() + purge_every
                 if await self.run_once() is not None:
                     continue

@@ -9,8 +9,8 @@ from typing import Any
 from bson import ObjectId
 from strawberry.relay import to_base64
 
+from app import process_wide
 from app.db import CONTACTS, JOBS
-from app.jobs import repository
 from app.jobs.imports import CHUNK_ROWS
 from app.jobs.runner import MAX_ATTEMPTS, JobRunner
 from tests.conftest import Api, app_client
@@ -181,7 +181,7 @@ async def test_a_job_whose_worker_died_is_taken_up_again_after_its_lease(
     api: Api, key: str, runner: JobRunner
 ) -> None:
     submitted = await submit(api, key, contacts=[contact(1)])
-    claimed = await repository.claim_next(api.db, "worker-that-dies", timedelta(milliseconds=200))
+    claimed = await process_wide.claim_next_job(api.db, "worker-that-dies", timedelta(milliseconds=200))
     assert claimed is not None
     assert await runner.run_once() is None  # leased to the dead worker
     await asyncio.sleep(0.3)
@@ -197,7 +197,7 @@ async def test_a_job_whose_worker_died_is_taken_up_again_after_its_lease(
 async def test_a_job_that_keeps_losing_its_workers_times_out(api: Api, key: str, runner: JobRunner) -> None:
     submitted = await submit(api, key, contacts=[contact(1)])
     for _ in range(MAX_ATTEMPTS):
-        assert await repository.claim_next(api.db, "dying", timedelta(milliseconds=1)) is not None
+        assert await process_wide.claim_next_job(api.db, "dying", timedelta(milliseconds=1)) is not None
         await asyncio.sleep(0.01)
 
     await runner.run_once()

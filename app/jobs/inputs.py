@@ -1,0 +1,97 @@
+"""GraphQL inputs of jobs and activity reports, and the Relay-id check their resolvers share."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import strawberry
+from bson import ObjectId
+from strawberry import relay
+
+from app.contacts.inputs import ContactInput
+from app.db import object_id
+from app.errors import ErrorCode
+from app.graphql_errors import InputError
+from app.scalars import JSON, DateTime
+
+from .types import JobKind, JobState
+
+
+def own_id(global_id: relay.GlobalID, type_name: str, argument: str = "id") -> ObjectId | None:
+    """The ObjectId inside a Relay id of ``type_name`` (None when malformed); an id of
+    another type is a VALIDATION_ERROR on ``argument``."""
+    if global_id.type_name != type_name:
+        raise InputError(
+            ErrorCode.VALIDATION_ERROR, f"'{argument}' is not the id of a {type_name}", (argument,)
+        )
+    return object_id(global_id.node_id)
+
+
+@strawberry.input
+class JobWhere:
+    kind: JobKind | None = None
+    state: JobState | None = None
+
+
+@strawberry.enum
+class ImportErrorPolicy(Enum):
+    SKIP_FAILED_ROWS = "SKIP_FAILED_ROWS"
+    REJECT_ALL = "REJECT_ALL"
+
+
+@strawberry.input(
+    description="Contacts to import: inline (`contacts`) or as CSV text with a header row (`csv`)."
+)
+class ContactsImportInput:
+    contacts: list[ContactInput] | None = None
+    csv: str | None = strawberry.field(
+        default=None,
+        description="Columns: email, sms, subscribeStatus, lists (keys separated by ';') and attribute keys "
+        "('location.city' for geo sub-fields, ';' between array items).",
+    )
+    source_file_name: str | None = None
+    lists: list[str] = strawberry.field(
+        default_factory=list, description="Add every imported contact to these."
+    )
+    error_policy: ImportErrorPolicy = ImportErrorPolicy.SKIP_FAILED_ROWS
+
+
+@strawberry.input(
+    description="One report criterion (Ongage): operands are ORed; `condition` joins it to the previous."
+)
+class ReportCriterionInput:
+    field_name: str | None = None
+    type: str = strawberry.field(description="string, numeric, email, date, id, list or behavioral")
+    operator: str = strawberry.field(
+        description="=, !=, LIKE, NOT LIKE, LIKE_, _LIKE, empty, notempty, <, <=, >, >=, ><"
+    )
+    operand: JSON | None = strawberry.field(
+        default=None, description="A list of values (behavioral: message ids)."
+    )
+    case_sensitive: bool = False
+    condition: str = "and"
+
+
+@strawberry.input
+class ReportFiltersInput:
+    criteria: list[ReportCriterionInput] = strawberry.field(default_factory=list)
+    user_type: str = strawberry.field(default="all", description="all, active, unsubscribed or bounced")
+    from_date: DateTime | None = None
+    to_date: DateTime | None = None
+
+
+@strawberry.input
+class ActivityReportCreateInput:
+    title: str
+    favorite: bool = False
+    filters: ReportFiltersInput
+    selected_fields: list[str]
+    include_behavior: bool = strawberry.field(default=False, description="Detailed CSV: custom events too.")
+
+
+@strawberry.enum
+class ActivityReportSort(Enum):
+    CREATED_AT_DESC = "createdAt:desc"
+    CREATED_AT_ASC = "createdAt:asc"
+    TITLE_ASC = "title:asc"
+    TITLE_DESC = "title:desc"
