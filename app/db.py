@@ -7,16 +7,19 @@ account (see ``scoped``).
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
 
 from bson import ObjectId
 from bson.errors import InvalidId
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel
+from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 from pymongo.monitoring import CommandListener
 
 from app.pagination import PerParentQuery, seek_expression
@@ -25,6 +28,10 @@ from app.settings import Settings
 Document = dict[str, Any]
 Database = AsyncDatabase[Document]
 Collection = AsyncCollection[Document]
+Client = AsyncMongoClient[Document]
+Session = AsyncClientSession
+T = TypeVar("T")
+P = ParamSpec("P")
 
 ACCOUNTS = "accounts"
 API_KEYS = "apiKeys"
@@ -59,6 +66,46 @@ class TimeLimits:
 
 
 MAX_TIME = TimeLimits()
+
+
+class DuplicateKey(Exception):
+    """A write collided with a unique index. ``fields`` are the index's keys without
+    ``accountId`` (e.g. ``("channels.email.address",)``): the use case says which
+    identifier is taken. Repositories raise it instead of the driver's DuplicateKeyError."""
+
+    def __init__(self, fields: tuple[str, ...]) -> None:
+        super().__init__(f"duplicate key on {', '.join(fields) or 'a unique index'}")
+        self.fields = fields
+
+    @classmethod
+    def of(cls, exc: DuplicateKeyError) -> DuplicateKey:
+        pattern = (exc.details or {}).get("keyPattern") or {}
+        return cls(tuple(f for f in pattern if f != "accountId"))
+
+
+def raises_duplicate_key(write: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+    """A repository write whose unique-index collision reaches its caller as DuplicateKey."""
+
+    @wraps(write)
+    async def translated(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return await write(*args, **kwargs)
+        except DuplicateKeyError as exc:
+            raise DuplicateKey.of(exc) from exc
+
+    return translated
+
+
+async def transaction(client: Client, work: Callable[[Session], Awaitable[T]]) -> T:
+    """Run ``work(session)`` as one multi-document transaction: all of its writes land or
+    none does (the driver retries it on transient errors and unknown commit results). Pass
+    the session to every repository call inside. A unique-index collision inside surfaces
+    as DuplicateKey."""
+    try:
+        async with client.start_session() as session:
+            return await session.with_transaction(work)
+    except DuplicateKeyError as exc:
+        raise DuplicateKey.of(exc) from exc
 
 
 def scoped(account_id: str, query: Mapping[str, Any] | None = None) -> Document:

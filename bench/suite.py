@@ -230,11 +230,12 @@ async def command_counts(settings: Settings, key: str, loads: list[Workload]) ->
                 "floor": len(floor.names),
                 "gateway_commands": list(gateway.names),
             }
-        q2 = next(w for w in loads if w.name == "Q2")
-        await post(q2.query, {"n": 5})
-        gateway.names.clear()
-        await post(q2.query, {"n": 5})
-        counts["Q2"]["gateway_first_5"] = len(gateway.names)
+        q2 = next((w for w in loads if w.name == "Q2"), None)
+        if q2 is not None:
+            await post(q2.query, {"n": 5})
+            gateway.names.clear()
+            await post(q2.query, {"n": 5})
+            counts["Q2"]["gateway_first_5"] = len(gateway.names)
     await floor_client.close()
     return counts
 
@@ -249,7 +250,9 @@ def ensure_peer(folder: Path) -> bool:
     return True
 
 
-async def run(uri: str, contacts: int, quick: bool, peer: bool) -> dict[str, Any]:
+async def run(
+    uri: str, contacts: int, quick: bool, peer: bool, only: set[str] | None = None
+) -> dict[str, Any]:
     database = f"{DATABASE}_{contacts}"
     settings = Settings(
         MONGODB_URI=uri,
@@ -273,7 +276,11 @@ async def run(uri: str, contacts: int, quick: bool, peer: bool) -> dict[str, Any
     emails = [c["channels"]["email"]["address"] for c in sample if c.get("channels", {}).get("email")]
     sms = [c["channels"]["sms"]["address"] for c in sample if c.get("channels", {}).get("sms")]
     cust_ids = [c["attributes"]["custID"] for c in sample]
-    loads = workloads(emails, [str(c["_id"]) for c in sample], cust_ids, sms)
+    loads = [
+        w
+        for w in workloads(emails, [str(c["_id"]) for c in sample], cust_ids, sms)
+        if only is None or w.name in only
+    ]
     requests = (
         {"Q1": 40, "Q2": 15, "Q2_200": 5, "Q3": 15, "W1": 5}
         if quick
@@ -363,44 +370,45 @@ async def run(uri: str, contacts: int, quick: bool, peer: bool) -> dict[str, Any
 
 
 def ratios(results: dict[str, Any]) -> dict[str, Any]:
+    """The ratios the targets are stated in; those whose workloads were not run are left out."""
     w = results["workloads"]
 
-    def r(a: float, b: float) -> float:
-        return round(a / b, 2) if b else float("nan")
+    def metric(name: str, system: str, key: str) -> float | None:
+        value = w.get(name, {}).get(system, {}).get(key)
+        return float(value) if value is not None else None
 
-    out = {
-        "Q1_p50_vs_floor": r(w["Q1"]["gateway"]["p50_ms"], w["Q1"]["floor"]["p50_ms"]),
-        "Q2_p50_vs_floor": r(w["Q2"]["gateway"]["p50_ms"], w["Q2"]["floor"]["p50_ms"]),
-        "Q2_rps_vs_naive": r(w["Q2"]["gateway"]["c16_rps"], w["Q2"]["naive"]["c16_rps"]),
-        "W1_events_per_s_vs_insert_many": r(w["W1"]["floor"]["p50_ms"], w["W1"]["gateway"]["p50_ms"]),
-        "Q2_cpu_vs_floor": r(
-            w["Q2"]["gateway"]["cpu_ms_per_request"], w["Q2"]["floor"]["cpu_ms_per_request"]
-        ),
-        "Q1_cpu_vs_floor": r(
-            w["Q1"]["gateway"]["cpu_ms_per_request"], w["Q1"]["floor"]["cpu_ms_per_request"]
+    def r(a: float | None, b: float | None) -> float | None:
+        return round(a / b, 2) if a is not None and b else None
+
+    out: dict[str, float | None] = {
+        "Q1_p50_vs_floor": r(metric("Q1", "gateway", "p50_ms"), metric("Q1", "floor", "p50_ms")),
+        "Q2_p50_vs_floor": r(metric("Q2", "gateway", "p50_ms"), metric("Q2", "floor", "p50_ms")),
+        "Q2_rps_vs_naive": r(metric("Q2", "gateway", "c16_rps"), metric("Q2", "naive", "c16_rps")),
+        "W1_events_per_s_vs_insert_many": r(
+            metric("W1", "floor", "p50_ms"), metric("W1", "gateway", "p50_ms")
         ),
     }
-    for name in ("Q1", "Q2", "Q3"):
-        g = w[name]["gateway"]
-        out[f"{name}_c16_p99_vs_p50"] = r(g["c16_p99_ms"], g["c16_p50_ms"])
-    out["Q2_200_cpu_vs_floor"] = r(
-        w["Q2_200"]["gateway"]["cpu_ms_per_request"], w["Q2_200"]["floor"]["cpu_ms_per_request"]
-    )
-    for system in ("gateway", "floor", *(p for p in ("apollo", "mercurius") if p in w["Q2"])):
-        small, large = w["Q2"][system], w["Q2_200"][system]
-        # CPU per extra response KB from 50 to 200 contacts, in microseconds.
-        out[f"Q2_us_per_kb_{system}"] = r(
-            (large["cpu_ms_per_request"] - small["cpu_ms_per_request"]) * 1000,
-            large["response_kb"] - small["response_kb"],
+    for name in ("Q1", "Q2", "Q2_200", "Q3"):
+        cpu = metric(name, "gateway", "cpu_ms_per_request")
+        out[f"{name}_cpu_vs_floor"] = r(cpu, metric(name, "floor", "cpu_ms_per_request"))
+        out[f"{name}_c16_p99_vs_p50"] = r(
+            metric(name, "gateway", "c16_p99_ms"), metric(name, "gateway", "c16_p50_ms")
         )
-    for peer in ("apollo", "mercurius"):
-        if peer in w["Q2"]:
-            for name in ("Q1", "Q2", "Q2_200"):
-                gateway, other = w[name]["gateway"], w[name][peer]
-                if gateway["c16_rps"] and other["c16_rps"]:
-                    out[f"{name}_rps_vs_{peer}"] = r(gateway["c16_rps"], other["c16_rps"])
-                out[f"{name}_cpu_vs_{peer}"] = r(gateway["cpu_ms_per_request"], other["cpu_ms_per_request"])
-    return out
+        for peer in ("apollo", "mercurius"):
+            out[f"{name}_cpu_vs_{peer}"] = r(cpu, metric(name, peer, "cpu_ms_per_request"))
+            out[f"{name}_rps_vs_{peer}"] = r(
+                metric(name, "gateway", "c16_rps"), metric(name, peer, "c16_rps")
+            )
+    for system in ("gateway", "floor", "apollo", "mercurius"):
+        # CPU per extra response KB from 50 to 200 contacts, in microseconds.
+        cpu_kb = [
+            (metric(n, system, "cpu_ms_per_request"), metric(n, system, "response_kb"))
+            for n in ("Q2", "Q2_200")
+        ]
+        match cpu_kb:
+            case [(float(small), float(kb_small)), (float(large), float(kb_large))]:
+                out[f"Q2_us_per_kb_{system}"] = r((large - small) * 1000, kb_large - kb_small)
+    return {k: v for k, v in out.items() if v is not None}
 
 
 def table(results: dict[str, Any]) -> str:
@@ -441,13 +449,15 @@ def scaling(by_size: dict[int, dict[str, Any]]) -> dict[str, Any]:
                 "ratio": round(p50[sizes[-1]] / p50[sizes[0]], 2) if p50[sizes[0]] else None,
             }
     largest = by_size[sizes[-1]]["workloads"]
-    targets: dict[str, Any] = {
-        f"L_{kind}_vs_cID_at_{sizes[-1]}": round(
-            largest[f"L_{kind}"]["gateway"]["p50_ms"] / largest["L_cID"]["gateway"]["p50_ms"], 2
-        )
-        for kind in ("email", "custID", "sms")
-    }
-    targets[f"Q1_{sizes[-1]}_vs_{sizes[0]}"] = out["Q1/gateway"]["ratio"]
+    targets: dict[str, Any] = {}
+    if "L_cID" in largest:
+        for kind in ("email", "custID", "sms"):
+            if f"L_{kind}" in largest:
+                targets[f"L_{kind}_vs_cID_at_{sizes[-1]}"] = round(
+                    largest[f"L_{kind}"]["gateway"]["p50_ms"] / largest["L_cID"]["gateway"]["p50_ms"], 2
+                )
+    if "Q1/gateway" in out:
+        targets[f"Q1_{sizes[-1]}_vs_{sizes[0]}"] = out["Q1/gateway"]["ratio"]
     return {"sizes": sizes, "series": out, "targets": targets}
 
 
@@ -474,17 +484,19 @@ async def main() -> None:
     parser.add_argument("--contacts", type=int, help="one size only")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--no-peer", action="store_true")
+    parser.add_argument("--workloads", help="run only these workloads, comma-separated (e.g. Q1,Q2,Q2_200)")
     args = parser.parse_args()
     RESULTS.mkdir(exist_ok=True)
     uri = Settings().mongodb_uri
     sizes = [args.contacts] if args.contacts else [int(n) for n in args.sizes.split(",")]
     by_size: dict[int, dict[str, Any]] = {}
+    only = set(args.workloads.split(",")) if args.workloads else None
     for contacts in sizes:
         if uri:
-            results = await run(uri, contacts, args.quick, not args.no_peer)
+            results = await run(uri, contacts, args.quick, not args.no_peer, only)
         else:
             with EmbeddedMongo(dataset.DATA / f"db-{contacts}") as server:
-                results = await run(server.uri, contacts, args.quick, not args.no_peer)
+                results = await run(server.uri, contacts, args.quick, not args.no_peer, only)
         results["ratios"] = ratios(results)
         results["engine"] = "mongodb" if uri else "embedded"
         by_size[contacts] = results

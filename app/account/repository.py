@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from pymongo import ReturnDocument
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from app.db import (
     ACCOUNTS,
@@ -22,6 +22,7 @@ from app.db import (
     RATE_LIMITS,
     Database,
     Document,
+    DuplicateKey,
     create_indexes,
     scoped,
     secondary_key_indexes,
@@ -46,10 +47,14 @@ async def insert_account(account_id: str, db: Database, doc: Document) -> bool:
 async def set_identifier_keys(
     account_id: str, db: Database, primary_key: str, secondary_keys: list[str]
 ) -> None:
-    """Store the keys and create a unique index for each non-email key before using it."""
+    """Store the keys and create a unique index for each non-email key before using it.
+    DuplicateKey when existing contacts already share a value of one of them."""
     keys = set(secondary_keys) | ({primary_key} - {"email"})
     if keys:
-        await create_indexes(db[CONTACTS], [m for k in sorted(keys) for m in secondary_key_indexes(k)])
+        try:
+            await create_indexes(db[CONTACTS], [m for k in sorted(keys) for m in secondary_key_indexes(k)])
+        except OperationFailure as exc:  # the unique index cannot be built over duplicates
+            raise DuplicateKey(tuple(f"attributes.{k}" for k in sorted(keys))) from exc
     await db[ACCOUNTS].update_one(
         scoped(account_id, {"_id": account_id}),
         {"$set": {"primaryKey": primary_key, "secondaryKeys": secondary_keys}},

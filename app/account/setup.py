@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pymongo.errors import OperationFailure
-
-from app.db import Database, Document
+from app.db import Database, Document, DuplicateKey
 from app.errors import DomainError, ErrorCode, Problem
 
 from . import repository
@@ -74,9 +72,9 @@ async def set_identifier_keys(
         raise DomainError(problems)
     try:
         await repository.set_identifier_keys(account_id, db, primary_key, secondary_keys)
-    except OperationFailure as exc:  # existing duplicates make the unique index impossible
+    except DuplicateKey as exc:  # existing duplicates make the unique index impossible
         raise DomainError.one(
             ErrorCode.VALIDATION_ERROR,
-            f"Cannot make these keys unique: existing contacts share a value ({exc.code})",
+            "Cannot make these keys unique: existing contacts share a value",
             ("secondaryKeys",),
         ) from exc

@@ -32,7 +32,7 @@ executions by path: ``contactgraph_graphql_executions_total{path=compiled|fallba
 It relies on graphql-core's ``ExecutionContext`` hooks (``execute_collected_root_fields``,
 ``build_resolve_info``, ``collect_subfields``) and strawberry's field internals
 (``base_resolver``, ``PermissionExtension``): the versions it was tested with are pinned as
-ranges in pyproject.toml, and tests/test_executor.py compares it with graphql-core's
+ranges in pyproject.toml, and tests/compiled/test_differential.py compares it with graphql-core's
 executor on every run of the suite. Nothing outside this package imports more than
 ``CompiledExecutor``.
 """

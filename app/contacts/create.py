@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bson import ObjectId
-from pymongo.errors import DuplicateKeyError
 
 from app.account.config import AccountConfig
-from app.db import Database, Document
+from app.db import Database, Document, DuplicateKey
 from app.errors import DomainError
 
 from . import repository
@@ -32,7 +31,7 @@ async def create_contact(
     doc["_id"] = ObjectId()
     try:
         await repository.insert_one(account_id, db, doc)
-    except DuplicateKeyError as exc:
+    except DuplicateKey as exc:
         raise duplicate_error(exc, write.path) from exc
     doc["accountId"] = account_id
     return doc

@@ -5,12 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pymongo import AsyncMongoClient
-
 from app.account.config import AccountConfig
 from app.activities import repository as activities
 from app.commerce import repository as orders
-from app.db import Database, Document
+from app.db import Client, Database, transaction
 from app.errors import DomainError, ErrorCode
 
 from . import repository
@@ -27,7 +25,7 @@ class Deleted:
 
 
 async def delete_contact(
-    account_id: str, db: Database, client: AsyncMongoClient[Document], config: AccountConfig, ref: str
+    account_id: str, db: Database, client: Client, config: AccountConfig, ref: str
 ) -> Deleted:
     contact = await find_by_ref(account_id, db, config.keys, ref)
     if contact is None:
@@ -41,8 +39,7 @@ async def delete_contact(
         counts["aliases"] = await repository.delete_aliases_of(account_id, db, cid, session)
         counts["contacts"] = await repository.delete_one(account_id, db, cid, session)
 
-    async with client.start_session() as session:
-        await session.with_transaction(erase)
+    await transaction(client, erase)
     if counts["contacts"] != 1:  # deleted by a concurrent request meanwhile
         raise DomainError.one(ErrorCode.CONTACTS_CONTACT_NOT_FOUND, "Contact not found", ("ref",))
     return Deleted(

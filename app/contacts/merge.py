@@ -29,13 +29,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bson import ObjectId
-from pymongo import AsyncMongoClient
-from pymongo.errors import DuplicateKeyError
 
 from app.account.config import AccountConfig
 from app.activities import repository as activities
 from app.commerce import repository as orders
-from app.db import Database, Document
+from app.db import Client, Database, Document, DuplicateKey, transaction
 from app.errors import DomainError, ErrorCode, Problem
 
 from . import repository
@@ -183,7 +181,7 @@ async def preview_merge(
 async def merge_contacts(
     account_id: str,
     db: Database,
-    client: AsyncMongoClient[Document],
+    client: Client,
     config: AccountConfig,
     source_ref: str,
     destination_ref: str,
@@ -217,9 +215,8 @@ async def merge_contacts(
         outcome["result"] = _result(doc, src, events, placed, chosen)
 
     try:
-        async with client.start_session() as session:
-            await session.with_transaction(merge)
-    except DuplicateKeyError as exc:
+        await transaction(client, merge)
+    except DuplicateKey as exc:
         raise duplicate_error(exc, ("input",)) from exc
     return outcome["result"]
 

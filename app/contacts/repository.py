@@ -9,7 +9,16 @@ from bson import ObjectId
 from pymongo import InsertOne, ReplaceOne
 from pymongo.errors import BulkWriteError
 
-from app.db import CONTACT_ALIASES, CONTACTS, MAX_TIME, Database, Document, scoped, watch
+from app.db import (
+    CONTACT_ALIASES,
+    CONTACTS,
+    MAX_TIME,
+    Database,
+    Document,
+    raises_duplicate_key,
+    scoped,
+    watch,
+)
 from app.db import count as db_count
 from app.db import find_by_ids as db_find_by_ids
 from app.db import find_page as db_find_page
@@ -38,6 +47,7 @@ async def find_survivor(account_id: str, db: Database, cid: ObjectId, session: A
     return alias["survivor"] if alias else None
 
 
+@raises_duplicate_key
 async def add_alias(
     account_id: str, db: Database, merged: ObjectId, survivor: ObjectId, session: Any = None
 ) -> None:
@@ -64,10 +74,12 @@ async def insert_many(account_id: str, db: Database, docs: Sequence[Document]) -
     return list(result.inserted_ids)
 
 
+@raises_duplicate_key
 async def insert_one(account_id: str, db: Database, doc: Document, session: Any = None) -> None:
     await db[CONTACTS].insert_one(scoped(account_id, doc), session=session)
 
 
+@raises_duplicate_key
 async def replace_if_version(
     account_id: str, db: Database, doc: Document, version: int, session: Any = None
 ) -> bool:

@@ -8,12 +8,11 @@ from datetime import datetime
 from typing import Any
 
 from bson import ObjectId
-from pymongo import AsyncMongoClient
 
 from app.account.config import AccountConfig
 from app.activities import repository as activities
 from app.activities.retention import expire_at
-from app.db import Database, Document
+from app.db import Client, Database, Document, transaction
 from app.errors import DomainError, ErrorCode
 
 from . import repository
@@ -26,7 +25,7 @@ CHANNELS = ("email", "sms", "push")
 async def unsubscribe_contact(
     account_id: str,
     db: Database,
-    client: AsyncMongoClient[Document],
+    client: Client,
     config: AccountConfig,
     ref: str,
     channel: str,
@@ -86,8 +85,7 @@ async def unsubscribe_contact(
                     optout["mcID"] = mc_id
                 await activities.insert_one(account_id, db, optout, session)
 
-        async with client.start_session() as session:
-            await session.with_transaction(write)
+        await transaction(client, write)
         return stored
 
     before, after = await mutate_contact(

@@ -16,10 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo.errors import DuplicateKeyError
-
 from app.account.config import AccountConfig
-from app.db import Database, Document
+from app.db import Database, Document, DuplicateKey
 from app.errors import DomainError, ErrorCode, Problem
 from app.sizes import MAX_CONTACT_BYTES, bson_size, describe_bytes
 
@@ -100,11 +98,9 @@ def check_new_contact(doc: Document, config: AccountConfig, path: tuple[str, ...
         raise DomainError(problems)
 
 
-def duplicate_error(exc: DuplicateKeyError, path: tuple[str, ...]) -> DomainError:
+def duplicate_error(exc: DuplicateKey, path: tuple[str, ...]) -> DomainError:
     """Which unique identifier collided, as CONTACTS_RECORD_EXISTS naming the field."""
-    key_pattern = (exc.details or {}).get("keyPattern") or {}
-    fields = [f for f in key_pattern if f != "accountId"]
-    name = fields[0] if fields else ""
+    name = exc.fields[0] if exc.fields else ""
     if name.startswith("attributes."):
         where: tuple[str, ...] = (*path, "attributes", name.split(".", 1)[1])
     elif name.startswith("channels."):
@@ -176,7 +172,7 @@ async def mutate_contact(
                 stored = await store(updated, version)
             else:
                 stored = await repository.replace_if_version(account_id, db, updated, version)
-        except DuplicateKeyError as exc:
+        except DuplicateKey as exc:
             raise duplicate_error(exc, path) from exc
         if stored:
             return current, updated
