@@ -15,22 +15,22 @@ from pymongo import AsyncMongoClient
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
+from strawberry.dataloader import DataLoader
 from strawberry.types import Info as StrawberryInfo
 
 from app.account import repository as account_repository
 from app.account.attributes import AttributeDefinition, load_definitions
 from app.account.config import AccountConfig
-from app.activities.loaders import ActivitiesByContactLoader, MessageByIdLoader
 from app.auth import Principal, PrincipalCache
-from app.commerce.loaders import OrdersByContactLoader
 from app.connection import PageByParentLoader
-from app.contacts.loaders import ContactByIdLoader
 from app.contacts.refs import IdentifierKeys
 from app.db import Database, Document
 from app.pagination import PerParentQuery
 from app.settings import Settings
 
 T = TypeVar("T")
+L = TypeVar("L", bound=DataLoader[Any, Any])
+P = TypeVar("P", bound=PageByParentLoader)
 
 
 class AccountConfigCache:
@@ -86,33 +86,34 @@ class Services:
 
 
 class Loaders:
-    """DataLoaders of one request. Nested connections get one loader per distinct set of
-    arguments, so every parent at a level shares one batched database command."""
+    """The DataLoaders of one request, each made on first use and then shared by every
+    resolver of the request (their cache lives as long as the request). Each domain defines
+    its own loaders (``app.<domain>.loaders``): a class built from the account id and the
+    database, or, for nested connections, also from the page's query, so that every parent
+    at a level with the same arguments shares one batched command. This module knows none
+    of them."""
 
     def __init__(self, account_id: str, db: Database) -> None:
         self._account_id = account_id
         self._db = db
-        self.contact_by_id = ContactByIdLoader(account_id, db)
-        self.message_by_id = MessageByIdLoader(account_id, db)
-        self._pages: dict[tuple[str, Any], PageByParentLoader] = {}
+        self._made: dict[Any, Any] = {}
 
-    def activities_by_contact(self, query: PerParentQuery) -> PageByParentLoader:
-        return self._page_loader("activities", query, ActivitiesByContactLoader)
-
-    def orders_by_contact(self, query: PerParentQuery) -> PageByParentLoader:
-        return self._page_loader("orders", query, OrdersByContactLoader)
-
-    def _page_loader(
-        self,
-        kind: str,
-        query: PerParentQuery,
-        make: Callable[[str, Database, PerParentQuery], PageByParentLoader],
-    ) -> PageByParentLoader:
-        key = (kind, query.cache_key)
-        loader = self._pages.get(key)
+    def of(self, make: Callable[[str, Database], L]) -> L:
+        """The request's loader of this kind, e.g. ``loaders.of(ContactByIdLoader)``."""
+        loader = self._made.get(make)
         if loader is None:
-            loader = self._pages[key] = make(self._account_id, self._db, query)
-        return loader
+            loader = self._made[make] = make(self._account_id, self._db)
+        made: L = loader
+        return made
+
+    def per_parent(self, make: Callable[[str, Database, PerParentQuery], P], query: PerParentQuery) -> P:
+        """The request's page loader of this kind for these page arguments."""
+        key = (make, query.cache_key)
+        loader = self._made.get(key)
+        if loader is None:
+            loader = self._made[key] = make(self._account_id, self._db, query)
+        made: P = loader
+        return made
 
 
 @dataclass

@@ -9,6 +9,7 @@ import strawberry
 from strawberry import relay
 
 from app.connection import Connection, DocNode, Stored, then
+from app.contacts.loaders import ContactByIdLoader
 from app.context import Info
 from app.db import Document
 from app.inputs import DateTimeFilter, KeyedValueFilter
@@ -16,6 +17,7 @@ from app.scalars import JSON, DateTime
 
 from . import repository
 from .filters import ACTION_TRACKING_TYPES
+from .loaders import MessageByIdLoader
 
 if TYPE_CHECKING:
     from app.contacts.types import Contact
@@ -114,7 +116,7 @@ class Activity(DocNode):
         message_id = self.doc.get("messageId")
         if message_id is None:
             return None
-        return then(info.context.loaders.message_by_id.load(message_id), _message)
+        return then(info.context.loaders.of(MessageByIdLoader).load(message_id), _message)
 
     @strawberry.field(description="Property keys whose value is not of the property's recorded type.")
     def unsearchable_properties(self) -> list[str]:
@@ -124,7 +126,7 @@ class Activity(DocNode):
     async def contact(self, info: Info) -> Annotated[Contact, strawberry.lazy("app.contacts.types")] | None:
         from app.contacts.types import Contact
 
-        doc = await info.context.loaders.contact_by_id.load(self.doc["cID"])
+        doc = await info.context.loaders.of(ContactByIdLoader).load(self.doc["cID"])
         return Contact.from_doc(doc) if doc else None
 
     @classmethod

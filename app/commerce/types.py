@@ -8,6 +8,7 @@ import strawberry
 from strawberry import relay
 
 from app.connection import Connection, DocNode, Stored
+from app.contacts.loaders import ContactByIdLoader
 from app.context import Info
 from app.db import Document
 from app.scalars import JSON, DateTime
@@ -146,7 +147,7 @@ class Order(DocNode):
     async def contact(self, info: Info) -> Annotated[Contact, strawberry.lazy("app.contacts.types")] | None:
         from app.contacts.types import Contact
 
-        doc = await info.context.loaders.contact_by_id.load(self.doc["cID"])
+        doc = await info.context.loaders.of(ContactByIdLoader).load(self.doc["cID"])
         return Contact.from_doc(doc) if doc else None
 
     @classmethod

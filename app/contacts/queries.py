@@ -11,6 +11,7 @@ from app.graphql_errors import input_errors, user_errors_in
 from app.inputs import plain
 
 from .listing import list_contacts
+from .loaders import ContactByIdLoader
 from .merge import preview_merge
 from .merge_types import ContactMergeInput, ContactMergePayload
 from .refs import find_by_ref
@@ -28,7 +29,10 @@ class ContactQueries:
     async def contact(self, info: Info, ref: str) -> Contact | None:
         ctx = info.context
         doc = await find_by_ref(ctx.account_id, ctx.db, await ctx.identifier_keys(), ref)
-        return Contact.from_doc(doc) if doc else None
+        if doc is None:
+            return None
+        ctx.loaders.of(ContactByIdLoader).prime(doc["_id"], doc)  # later reads of it in this request
+        return Contact.from_doc(doc)
 
     @strawberry.field(
         description="The contact as contactMerge would leave it, with the counts of activities and orders "

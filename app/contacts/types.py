@@ -10,6 +10,7 @@ import strawberry
 from strawberry import relay
 
 from app.activities.filters import activity_sort, build_activity_filter
+from app.activities.loaders import ActivitiesByContactLoader
 from app.activities.types import (
     ACTIVITY_FIELDS,
     Activity,
@@ -19,8 +20,10 @@ from app.activities.types import (
     TrackingType,
 )
 from app.auth import ScopeName, requires
+from app.commerce.loaders import OrdersByContactLoader
 from app.commerce.types import ORDER_FIELDS, Cart, Order, OrderConnection
 from app.connection import Connection, DocNode, NodeT, ParentPage, node_projection, then
+from app.contacts.loaders import ContactByIdLoader
 from app.context import Info
 from app.db import Document, object_id
 from app.errors import ErrorCode
@@ -175,7 +178,7 @@ class Contact(DocNode):
         sort_key = SortKey("purchaseDate", descending=sort is OrderSort.PURCHASE_DATE_DESC)
         fields = node_projection(info, ORDER_FIELDS, ("_id", "purchaseDate"))
         query = _nested_query({}, sort_key, first, after, fields)
-        loaded = info.context.loaders.orders_by_contact(query).load(self.doc["_id"])
+        loaded = info.context.loaders.per_parent(OrdersByContactLoader, query).load(self.doc["_id"])
         return then(
             loaded,
             lambda page: Connection.build(
@@ -206,7 +209,7 @@ class Contact(DocNode):
         match = build_activity_filter(plain(where) if where else None)
         fields = node_projection(info, ACTIVITY_FIELDS, ("_id", "ats"))
         query = _nested_query(match, sort_key, first, after, fields)
-        loaded = info.context.loaders.activities_by_contact(query).load(self.doc["_id"])
+        loaded = info.context.loaders.per_parent(ActivitiesByContactLoader, query).load(self.doc["_id"])
         return then(
             loaded,
             lambda page: Connection.build(
@@ -217,7 +220,9 @@ class Contact(DocNode):
     @classmethod
     async def docs_for(cls, info: Info, node_ids: list[str]) -> list[Document | None]:
         ids = [object_id(node_id) for node_id in node_ids]
-        docs = iter(await info.context.loaders.contact_by_id.load_many([i for i in ids if i is not None]))
+        docs = iter(
+            await info.context.loaders.of(ContactByIdLoader).load_many([i for i in ids if i is not None])
+        )
         return [next(docs) if i is not None else None for i in ids]
 
     @classmethod
@@ -240,7 +245,7 @@ class Contact(DocNode):
         oid = object_id(hex_id)
         if oid is None:
             return None
-        return _maybe(await info.context.loaders.contact_by_id.load(oid))
+        return _maybe(await info.context.loaders.of(ContactByIdLoader).load(oid))
 
 
 def _maybe(doc: Document | None) -> Contact | None:

@@ -14,6 +14,7 @@ from app.db import Document
 from app.scalars import JSON, DateTime
 
 from . import repository
+from .loaders import JobByIdLoader
 
 
 @strawberry.enum(description="Where a job is.")
@@ -203,9 +204,8 @@ class ActivityReport(DocNode):
 
     @strawberry.field
     async def job(self, info: Info) -> Job | None:
-        [doc] = await repository.jobs_by_node_ids(
-            info.context.account_id, info.context.db, [str(self.doc.get("jobId"))]
-        )
+        job_id = self.doc.get("jobId")
+        doc = await info.context.loaders.of(JobByIdLoader).load(job_id) if job_id else None
         return Job.from_doc(doc) if doc else None
 
     @classmethod

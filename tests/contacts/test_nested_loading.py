@@ -235,3 +235,20 @@ async def test_only_ids_selected_reads_only_ids_and_the_sort_field(
     await api.ok(query, key=key)
 
     assert top_n_outputs(api, "activities") == [{"_id": "$_id", "ats": "$ats"}]
+
+
+async def test_the_contact_found_by_ref_is_not_read_again_by_its_nested_fields(
+    api: Api, fifty: tuple[str, list[ObjectId]]
+) -> None:
+    key, _ = fifty
+    await api.ok("{ account { id } }", key=key)
+    api.commands.reset()
+
+    data = await api.ok(
+        '{ contact(ref: "c06@example.com") { cID activities(first: 3) { edges { node { contact { email } } } } } }',
+        key=key,
+    )
+
+    edges = data["contact"]["activities"]["edges"]
+    assert [e["node"]["contact"]["email"] for e in edges] == ["c06@example.com"] * 3
+    assert [n for n, c in api.commands.commands if c.get(n) == "contacts"] == ["find"]  # the lookup only

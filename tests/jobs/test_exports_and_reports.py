@@ -373,3 +373,18 @@ async def test_a_report_that_cannot_be_computed_is_failed_with_a_reason(
     assert (report["status"], report["statusCode"], report["job"]["state"]) == ("FAILED", None, "FAILED")
     assert report["failureReason"].startswith("Criterion 1: type must be one of")
     assert report["aggregatedCsvUrl"] is None
+
+
+async def test_the_jobs_of_a_page_of_reports_are_read_in_one_command(
+    api: Api, key: str, people: dict[str, ObjectId]
+) -> None:
+    for title in ("one", "two", "three"):
+        created = await create(api, key, {**GMAIL, "title": title})
+        assert created["userErrors"] == []
+    await api.ok("{ account { id } }", key=key)  # the key and the account are cached from here on
+    api.commands.reset()
+
+    listed = await api.ok("{ activityReports { edges { node { title job { id state } } } } }", key=key)
+
+    assert [e["node"]["job"]["state"] for e in listed["activityReports"]["edges"]] == ["INITIALIZED"] * 3
+    assert api.commands.names.count("find") == 2, api.commands.commands  # the reports, their jobs
