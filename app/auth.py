@@ -150,7 +150,7 @@ class ApiKeyMiddleware:
             # Which key would be meant? Proxies and clients disagree (first or last wins),
             # so an ambiguous request is refused rather than served as either account.
             message = "Send one Authorization header: this request carries several"
-            await _json_error(scope, send, 400, message, "AMBIGUOUS_CREDENTIALS")
+            await _json_error(scope, receive, send, 400, message, "AMBIGUOUS_CREDENTIALS")
             return
         key = key_from_authorization(headers.get("authorization"))
         if key is None and scope["type"] == "websocket":
@@ -162,10 +162,12 @@ class ApiKeyMiddleware:
             principal = await self.authenticator(scope)(key) if key else None
         except PyMongoError:
             log.warning("API key lookup failed: database unavailable", exc_info=True)
-            await _json_error(scope, send, 503, "The database is unavailable; retry shortly", "UNAVAILABLE")
+            await _json_error(
+                scope, receive, send, 503, "The database is unavailable; retry shortly", "UNAVAILABLE"
+            )
             return
         if principal is None:
-            await _unauthorized(scope, send, "missing" if key is None else "unknown")
+            await _unauthorized(scope, receive, send, "missing" if key is None else "unknown")
             return
         scope.setdefault("state", {})["principal"] = principal
         await self.app(scope, receive, send)
@@ -179,23 +181,33 @@ def _is_ide_page(scope: Scope, headers: dict[str, str]) -> bool:
     )
 
 
-async def _unauthorized(scope: Scope, send: Send, why: str) -> None:
+async def _unauthorized(scope: Scope, receive: Receive, send: Send, why: str) -> None:
     message = (
         "Missing API key: send 'Authorization: Bearer <key>' or HTTP Basic with the key as username"
         if why == "missing"
         else "Unknown or revoked API key"
     )
-    await _json_error(scope, send, 401, message, "UNAUTHENTICATED")
+    await _json_error(scope, receive, send, 401, message, "UNAUTHENTICATED")
 
 
-async def _json_error(scope: Scope, send: Send, status: int, message: str, code: str) -> None:
+async def _json_error(
+    scope: Scope, receive: Receive, send: Send, status: int, message: str, code: str
+) -> None:
     if scope["type"] == "websocket":
+        # Closed before the handshake, a browser sees a bare 403 and graphql-ws retries: the
+        # socket is accepted first, so that the code (4401, 4403: not retried) and the
+        # reason reach the client.
+        offered = scope.get("subprotocols") or []
+        chosen = "graphql-transport-ws" if "graphql-transport-ws" in offered else next(iter(offered), None)
+        await receive()  # websocket.connect
+        await send({"type": "websocket.accept", "subprotocol": chosen})
         await send({"type": "websocket.close", "code": 4000 + status, "reason": message[:120]})
         return
     body = orjson.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     if status == 401:
-        headers.append((b"www-authenticate", b'Basic realm="contactgraph", Bearer realm="contactgraph"'))
+        # Bearer only: a Basic challenge makes browsers (and GraphiQL's fetch) open a login prompt.
+        headers.append((b"www-authenticate", b'Bearer realm="contactgraph"'))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 

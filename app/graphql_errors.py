@@ -126,10 +126,10 @@ class MaskUnexpectedErrors(MaskErrors):
     them; other expected errors pass unchanged."""
 
     def __init__(self) -> None:
-        super().__init__(should_mask_error=lambda e: _is_fault(e) or "Did you mean" in e.message)
+        super().__init__(should_mask_error=lambda e: is_fault(e) or "Did you mean" in e.message)
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        if not _is_fault(error):
+        if not is_fault(error):
             return GraphQLError(
                 _SUGGESTION.sub("", error.message),
                 nodes=error.nodes,
@@ -150,5 +150,7 @@ class MaskUnexpectedErrors(MaskErrors):
         )
 
 
-def _is_fault(error: GraphQLError) -> bool:
+def is_fault(error: GraphQLError) -> bool:
+    """An error nobody raised on purpose (a bug or an outage), as opposed to the client's own
+    mistake or a typed error."""
     return error.original_error is not None and not isinstance(error.original_error, GraphQLError)

@@ -19,15 +19,18 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
-from starlette.types import Scope
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLHTTPResponse
 from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from app import db as database
-from app import graphiql
+from app import graphiql, http
 from app.account.keys import authenticate
 from app.auth import ANONYMOUS, ApiKeyMiddleware, Authenticator, Principal, hash_key, key_from_authorization
 from app.contacts import repository as contacts_repository
@@ -55,9 +58,66 @@ class TextFrames(ASGIWebSocketAdapter):
         except WebSocketDisconnect as exc:
             raise WebSocketDisconnected from exc
 
+    async def close(self, code: int, reason: str) -> None:
+        # strawberry closes a refused connection_init with 4403 "Forbidden", which graphql-ws
+        # retries forever; a refused key is 4401 (not retried) with the reason itself.
+        rejection = self.ws.scope.get("state", {}).get(REJECTION)
+        if code == 4403 and rejection:
+            code, reason = 4401, rejection
+        await super().close(code, reason)
+
+
+REJECTION = "contactgraph.ws_rejection"  # why on_ws_connect refused, for TextFrames.close
+SUB_RESPONSE = "contactgraph.sub_response"  # the request's sub-response, for process_result
+
 
 class GraphQLView(GraphQL[Context, None]):
     websocket_adapter_class = TextFrames
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope=scope, receive=receive)
+        try:
+            response = await self.run(request)
+        except HTTPException as exc:
+            status = 415 if exc.reason == "Unsupported content type" else exc.status_code
+            media_type = http.response_media_type(request.headers.get("accept"))
+            headers = {"Allow": "POST"} if status == 405 else None
+            response = http.error_response(status, exc.reason, media_type, headers)
+        await response(scope, receive, send)
+
+    async def execute_single(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await super().execute_single(*args, **kwargs)
+        except HTTPException as exc:
+            if isinstance(exc.__cause__, InvalidOperationTypeError):  # a mutation over GET
+                raise HTTPException(405, exc.reason) from exc
+            raise
+
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        sub_response = await super().get_sub_response(request)
+        sub_response.media_type = http.response_media_type(request.headers.get("accept"))
+        request.scope.setdefault("state", {})[SUB_RESPONSE] = sub_response
+        return sub_response
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        response = await super().process_result(request, result)
+        if result.errors and http.is_request_error(response):
+            response = http.as_request_error(response, result.errors)
+            sub_response = request.scope.get("state", {}).get(SUB_RESPONSE)
+            if sub_response is not None and sub_response.media_type == http.GRAPHQL_RESPONSE:
+                sub_response.status_code = 400
+        return response
+
+    def create_response(
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
+    ) -> Response:
+        response = super().create_response(response_data, sub_response)
+        if sub_response.media_type == http.GRAPHQL_RESPONSE:
+            response.headers["content-type"] = f"{http.GRAPHQL_RESPONSE}; charset=utf-8"
+        return response
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         return Context(
@@ -101,15 +161,18 @@ class GraphQLView(GraphQL[Context, None]):
             if key is not None and key != key_from_authorization(
                 context.request.headers.get("authorization")
             ):
-                raise ConnectionRejectionError(
-                    {"message": "Two different API keys (header and connection_init): send one"}
-                )
+                raise _rejected(context, "Two different API keys (header and connection_init): send one")
             return ACCEPT
         principal = await authenticate(context.db, key) if key else None
         if principal is None:
-            raise ConnectionRejectionError({"message": "Missing or unknown API key"})
+            raise _rejected(context, "Missing or unknown API key")
         context.become(principal)
         return ACCEPT
+
+
+def _rejected(context: Context, why: str) -> ConnectionRejectionError:
+    context.request.scope.setdefault("state", {})[REJECTION] = why
+    return ConnectionRejectionError({"message": why})
 
 
 def _authenticator(scope: Scope) -> Authenticator:

@@ -3,6 +3,7 @@ compiled executor."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any, cast
 
 import strawberry
@@ -13,6 +14,7 @@ from strawberry.federation.schema import FederationAny
 from strawberry.federation.schema_directives import Key
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
 from strawberry.types.base import get_object_definition
 
 from app.account.mutations import AccountMutations
@@ -31,7 +33,7 @@ from app.contacts.queries import ContactQueries
 from app.contacts.subscriptions import ContactSubscriptions
 from app.contacts.types import Contact
 from app.context import Info
-from app.graphql_errors import MaskUnexpectedErrors
+from app.graphql_errors import MaskUnexpectedErrors, is_fault
 from app.jobs.mutations import JobMutations
 from app.jobs.queries import JobQueries
 from app.jobs.subscriptions import JobSubscriptions
@@ -75,10 +77,25 @@ Mutation = merge_types(
 Subscription = merge_types("Subscription", (ActivitySubscriptions, ContactSubscriptions, JobSubscriptions))
 
 
+log = logging.getLogger(__name__)
+
+
 class FederatedSchema(strawberry.federation.Schema):
     """Federation's schema with ``_entities`` checking each representation first: one that is
     not an object, names no entity type or carries other fields than one of the type's
     ``@key``s gets an error of its own (``INVALID_REPRESENTATION``), and the others resolve."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Faults are logged at ERROR with their traceback (strawberry's logger); the client's
+        own mistakes (syntax, validation, an unknown persisted query, a typed input error)
+        at INFO, since they say nothing of the service's health."""
+        for error in errors:
+            if not is_fault(error):
+                code = (error.extensions or {}).get("code")
+                log.info("request error", extra={"code": code, "error": error.message[:200]})
+        super().process_errors([e for e in errors if is_fault(e)], execution_context)
 
     def entities_resolver(self, info: Info, representations: list[FederationAny]) -> list[FederationAny]:
         results: list[FederationAny] = [FederationAny(None)] * len(representations)
