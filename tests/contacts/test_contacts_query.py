@@ -346,7 +346,7 @@ async def test_a_cursor_of_another_sort_order_is_refused(api: Api, key: str) -> 
 async def test_operator_and_dotted_keys_in_json_values_are_rejected(api: Api, key: str) -> None:
     for value in ({"$gt": ""}, {"$where": "1"}, {"a.b": 1}):
         body = await api.gql(QUERY, {"where": {"attributes": [{"key": "first_name", "eq": value}]}}, key=key)
-        assert body["data"] is None, value
+        assert "data" not in body, value  # a variable that does not coerce: a request error
         assert "Invalid key" in body["errors"][0]["message"]
 
 
