@@ -42,6 +42,7 @@ pytest: install
 
 schema: install
 	$(BIN)/contactgraph export-schema > schema.graphql
+	$(BIN)/contactgraph export-schema --client > schema.client.graphql
 
 ## Benchmarks (not part of make test): Q1/Q2/Q3/W1 against the floor, a naive
 ## implementation and an Apollo peer (npm), on 10,000 contacts x 50 activities.

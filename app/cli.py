@@ -285,9 +285,9 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_export_schema(args: argparse.Namespace, settings: Settings) -> int:
-    from app.schema import schema_sdl
+    from app.schema import client_sdl, schema_sdl
 
-    sys.stdout.write(schema_sdl())
+    sys.stdout.write(client_sdl() if args.client else schema_sdl())
     return 0
 
 
@@ -361,6 +361,11 @@ def build_parser() -> argparse.ArgumentParser:
     worker.set_defaults(func=cmd_worker)
 
     export = sub.add_parser("export-schema", help="print the GraphQL schema (SDL)")
+    export.add_argument(
+        "--client",
+        action="store_true",
+        help="self-contained SDL for client tools (federation directives defined)",
+    )
     export.set_defaults(func=cmd_export_schema)
 
     safelist = sub.add_parser(

@@ -7,7 +7,7 @@ import logging
 from typing import Any, cast
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, print_schema
 from strawberry import relay
 from strawberry.extensions import AddValidationRules, DisableIntrospection, ParserCache
 from strawberry.federation.schema import FederationAny
@@ -180,4 +180,13 @@ schema = build_schema()
 
 
 def schema_sdl() -> str:
+    """The subgraph SDL (schema.graphql): what Apollo Federation composes; it applies
+    ``@link``/``@key`` without defining them, as federation expects."""
     return schema.as_str() + "\n"
+
+
+def client_sdl() -> str:
+    """The same schema self-contained (schema.client.graphql): the federation directives and
+    scalars are defined in it, so that graphql-core's ``build_schema``, graphql-js'
+    ``buildSchema``, codegen, relay-compiler and graphql-inspector load it as it is."""
+    return print_schema(schema._schema) + "\n"
