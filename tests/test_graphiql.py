@@ -129,3 +129,10 @@ async def test_graphiql_runs_the_example_in_headless_chromium(api: Api, demo: Se
     assert '"productID": "P1"' in text, text
     assert resources
     assert all(r.startswith(base) for r in resources), resources  # offline-safe: nothing else fetched
+
+
+async def test_the_favicon_is_served(api: Api) -> None:
+    response = await api.http.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/svg+xml"
+    assert response.content.startswith(b"<svg")
