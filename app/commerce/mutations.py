@@ -27,9 +27,7 @@ class CartPayload:
 
     @classmethod
     def of(cls, doc: dict[str, Any]) -> CartPayload:
-        return cls(
-            contact=Contact.from_doc(doc), cart=Cart.from_doc(doc["cart"]) if doc.get("cart") else None
-        )
+        return cls(contact=Contact.from_doc(doc), cart=Cart.from_contact(doc))
 
 
 @strawberry.type

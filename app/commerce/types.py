@@ -59,6 +59,10 @@ class LineItem:
 
 @strawberry.type(description="A contact's shopping cart.")
 class Cart:
+    id: strawberry.ID = strawberry.field(
+        description="Stable per contact (a contact has one cart), so that normalising client "
+        "caches (Apollo Client, Relay) keep it."
+    )
     mc_id: str | None = strawberry.field(name="mcID")
     customer_id: str | None = strawberry.field(name="customerID")
     link_id: str | None = strawberry.field(name="linkID")
@@ -75,8 +79,13 @@ class Cart:
         return round(sum(i.amount or 0.0 for i in self.items), 2)
 
     @classmethod
-    def from_doc(cls, doc: Document) -> Cart:
+    def from_contact(cls, contact: Document) -> Cart | None:
+        """The contact's cart, or None when it has none."""
+        doc = contact.get("cart")
+        if not doc:
+            return None
         return cls(
+            id=strawberry.ID(relay.to_base64("Cart", str(contact["_id"]))),
             mc_id=doc.get("mcID"),
             customer_id=doc.get("customerID"),
             link_id=doc.get("linkID"),

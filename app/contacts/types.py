@@ -143,8 +143,7 @@ class Contact(DocNode):
 
     @strawberry.field
     def cart(self) -> Cart | None:
-        cart = self.doc.get("cart")
-        return Cart.from_doc(cart) if cart else None
+        return Cart.from_contact(self.doc)
 
     @strawberry.field
     def supplements(self) -> JSON:

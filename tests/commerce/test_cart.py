@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from bson import ObjectId
+from strawberry.relay import to_base64
 
 from app.db import CONTACTS
 from tests.conftest import Api, email_contact
@@ -178,3 +179,17 @@ async def test_unknown_contact(api: Api, key: str, msmith: ObjectId) -> None:
     data = await api.ok(ADD, {"ref": "nobody@example.com", "item": PURPLE}, key=key)
 
     assert data["cartItemAdd"]["userErrors"][0]["code"] == "CONTACTS_CONTACT_NOT_FOUND"
+
+
+async def test_a_cart_has_an_id_stable_per_contact(api: Api, key: str, msmith: ObjectId) -> None:
+    """Normalising client caches (Apollo Client, Relay) need it."""
+    added = await api.ok(
+        "mutation($ref: String!, $item: LineItemInput!) { cartItemAdd(ref: $ref, item: $item) { cart { id } } }",
+        {"ref": REF, "item": PURPLE},
+        key=key,
+    )
+    read = await api.ok(f'{{ contact(ref: "{REF}") {{ cart {{ id itemCount }} }} }}', key=key)
+
+    assert (
+        added["cartItemAdd"]["cart"]["id"] == read["contact"]["cart"]["id"] == to_base64("Cart", str(msmith))
+    )
