@@ -28,12 +28,14 @@ from app.commerce.mutations import CommerceMutations
 from app.commerce.queries import CommerceQueries
 from app.commerce.types import Order
 from app.compiled import CompiledExecutor
+from app.connection import DocNode
 from app.contacts.mutations import ContactMutations
 from app.contacts.queries import ContactQueries
 from app.contacts.subscriptions import ContactSubscriptions
 from app.contacts.types import Contact
 from app.context import Info
-from app.graphql_errors import MaskUnexpectedErrors, is_fault
+from app.errors import DomainError, ErrorCode
+from app.graphql_errors import MaskUnexpectedErrors, input_errors, is_fault
 from app.jobs.mutations import JobMutations
 from app.jobs.queries import JobQueries
 from app.jobs.subscriptions import JobSubscriptions
@@ -45,6 +47,7 @@ from app.scalars import SCALAR_MAP
 from app.settings import Settings
 from app.tracing import tracing_extensions
 
+MAX_NODE_IDS = 100
 # The scope a key needs to fetch each Node type through node(id:).
 NODE_SCOPES = {
     "Contact": ScopeName.CONTACTS_READ,
@@ -52,6 +55,13 @@ NODE_SCOPES = {
     "Activity": ScopeName.ACTIVITIES_READ,
     "Job": ScopeName.CONTACTS_READ,
     "ActivityReport": ScopeName.REPORTS,
+}
+NODE_TYPES: dict[str, type[DocNode]] = {
+    "Contact": Contact,
+    "Order": Order,
+    "Activity": Activity,
+    "Job": Job,
+    "ActivityReport": ActivityReport,
 }
 
 
@@ -65,6 +75,29 @@ class NodeQueries:
         ensure_allowed(info.context.principal, scope)
         node: relay.Node | None = await id.resolve_node(info, required=False)
         return node
+
+    @strawberry.field(
+        description=f"Objects by global id, in the order given (null for unknown ones), at most "
+        f"{MAX_NODE_IDS}: one database command per type, whatever the number of ids."
+    )
+    @input_errors
+    async def nodes(self, info: Info, ids: list[relay.GlobalID]) -> list[relay.Node | None]:
+        if len(ids) > MAX_NODE_IDS:
+            raise DomainError.one(ErrorCode.VALIDATION_ERROR, f"At most {MAX_NODE_IDS} ids", ("ids",))
+        by_type: dict[str, list[int]] = {}
+        for index, global_id in enumerate(ids):
+            scope = NODE_SCOPES.get(global_id.type_name)
+            if scope is not None:
+                ensure_allowed(info.context.principal, scope)
+                by_type.setdefault(global_id.type_name, []).append(index)
+        found: list[relay.Node | None] = [None] * len(ids)
+        for type_name, indexes in by_type.items():
+            nodes = await NODE_TYPES[type_name].resolve_nodes(
+                info=info, node_ids=[ids[i].node_id for i in indexes]
+            )
+            for index, node in zip(indexes, nodes, strict=True):
+                found[index] = node
+        return found
 
 
 Query = merge_types(
