@@ -65,12 +65,13 @@ browser:
 		apt-get install -y -q chromium chromium-driver || { apt-get update -q && apt-get install -y -q chromium chromium-driver; }; }
 
 ## Refresh the pinned GraphiQL build in app/static/graphiql from the npm registry.
-GRAPHIQL := graphiql@3.9.0 react@18.3.1 react-dom@18.3.1
+GRAPHIQL := graphiql@3.9.0 react@18.3.1 react-dom@18.3.1 graphql-ws@5.16.2
 graphiql-assets:
 	rm -rf .tools/npm && mkdir -p .tools/npm
 	cd .tools/npm && npm pack --silent $(GRAPHIQL) && for f in *.tgz; do mkdir -p $${f%.tgz} && tar xzf $$f -C $${f%.tgz}; done
 	cp .tools/npm/graphiql-*/package/graphiql.min.js .tools/npm/graphiql-*/package/graphiql.min.css app/static/graphiql/
 	cp .tools/npm/react-1*/package/umd/react.production.min.js .tools/npm/react-dom-*/package/umd/react-dom.production.min.js app/static/graphiql/
+	cp .tools/npm/graphql-ws-*/package/umd/graphql-ws.min.js app/static/graphiql/
 	cd app/static/graphiql && sha256sum *.js *.css > SHA256SUMS
 
 clean:

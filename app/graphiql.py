@@ -34,10 +34,13 @@ RECORD_EVENT = """mutation RecordEvent($ref: String!) {
 }"""
 MERGE = """mutation Merge($source: String!, $destination: String!) {
   contactMerge(input: {
-    sourceContact: $source, destinationContact: $destination,
-    options: {orders: MERGE, events: MERGE, cart: LAST_MODIFIED, lists: SOURCE_CONTACT,
-      attributes: DESTINATION_CONTACT, supplements: SOURCE_CONTACT, emailChannels: DESTINATION_CONTACT,
-      smsChannels: SOURCE_CONTACT, pushChannels: MERGE}
+    sourceContact: $source
+    destinationContact: $destination
+    options: {
+      orders: MERGE, events: MERGE, cart: LAST_MODIFIED, lists: SOURCE_CONTACT
+      attributes: DESTINATION_CONTACT, supplements: SOURCE_CONTACT
+      emailChannels: DESTINATION_CONTACT, smsChannels: SOURCE_CONTACT, pushChannels: MERGE
+    }
   }) {
     mergedCID
     contact { cID email lists }
@@ -53,11 +56,13 @@ UNSUBSCRIBE = """mutation Unsubscribe($ref: String!) {
 REPORT = """# Runs as a job: poll activityReport(id) (or subscribe to jobUpdated) for the CSV links.
 mutation ActivityReport {
   activityReportCreate(input: {
-    title: "Active gmail contacts"
+    title: "Active example.com contacts"
     selectedFields: ["email", "ocx_status", "opens", "clicks"]
     filters: {
-      criteria: [{type: "email", fieldName: "email", operator: "_LIKE", operand: ["gmail.com"],
-        caseSensitive: false, condition: "and"}]
+      criteria: [{
+        type: "email", fieldName: "email", operator: "_LIKE"
+        operand: ["example.com"], caseSensitive: false, condition: "and"
+      }]
       userType: "active", fromDate: "2025-01-01", toDate: "2030-12-31"
     }
   }) {
@@ -65,6 +70,12 @@ mutation ActivityReport {
     job { id state }
     userErrors { field message code }
   }
+}"""
+
+
+ACTIVITY_STREAM = """# Live: run it, then record an event in another tab.
+subscription Activities {
+  activityRecorded { action ats cID properties contact { email } }
 }"""
 
 
@@ -87,6 +98,7 @@ def tabs(headers: str, refs: list[str]) -> list[dict[str, str]]:
         (MERGE, {"source": third, "destination": second}),
         (UNSUBSCRIBE, {"ref": first}),
         (REPORT, {}),
+        (ACTIVITY_STREAM, {}),
     ]
     return [
         {
@@ -108,6 +120,7 @@ def page(key: str | None, refs: list[str]) -> str:
         # The editors start from these (GraphiQL does not take them from the first tab).
         "variables": examples[0]["variables"],
         "headers": examples[0]["headers"],
+        "defaultHeaders": examples[0]["headers"],  # what a new tab ("+") starts with
         "defaultEditorToolsVisibility": "variables",
         "shouldPersistHeaders": False,
     }
@@ -126,9 +139,26 @@ def page(key: str | None, refs: list[str]) -> str:
   <script src="{ASSETS_PATH}/react.production.min.js"></script>
   <script src="{ASSETS_PATH}/react-dom.production.min.js"></script>
   <script src="{ASSETS_PATH}/graphiql.min.js"></script>
+  <script src="{ASSETS_PATH}/graphql-ws.min.js"></script>
   <script>
     const props = {config};
-    const fetcher = GraphiQL.createFetcher({{ url: window.location.pathname }});
+    const http = GraphiQL.createFetcher({{ url: window.location.pathname }});
+    // Subscriptions go over a graphql-ws socket that carries the tab's Authorization header
+    // in connection_init (one socket per key).
+    const wsUrl = window.location.origin.replace(/^http/, "ws") + window.location.pathname;
+    const sockets = {{}};
+    const socket = (authorization) => sockets[authorization] ??= graphqlWs.createClient({{
+      url: wsUrl, connectionParams: {{ Authorization: authorization }}, retryAttempts: 0,
+    }});
+    const definitions = (opts) => (opts && opts.documentAST && opts.documentAST.definitions) || [];
+    const isSubscription = (params, opts) => definitions(opts)
+      .some((d) => d.kind === "OperationDefinition" && d.operation === "subscription"
+        && (!params.operationName || (d.name && d.name.value === params.operationName)));
+    const fetcher = (params, opts) => {{
+      if (!isSubscription(params, opts)) return http(params, opts);
+      const headers = (opts && opts.headers) || {{}};
+      return socket(headers.Authorization || headers.authorization || "").iterate(params);
+    }};
     ReactDOM.createRoot(document.getElementById("graphiql")).render(
       React.createElement(GraphiQL, {{ fetcher, ...props }})
     );

@@ -5,6 +5,7 @@ runs the first example operation with the demo key and sees the contact's data."
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
 import re
@@ -19,7 +20,7 @@ import pytest
 from app.graphiql import ASSETS, DEMO_KEY_FILE
 from app.settings import Settings
 from tests.conftest import Api, email_contact
-from tests.live import live_server
+from tests.live import graphql_ws, live_server
 
 CHROMIUM = shutil.which("chromium")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -53,18 +54,35 @@ async def test_the_page_loads_only_pinned_local_assets_with_the_demo_key_and_exa
             assert asset.status_code == 200, source
         props = orjson.loads(re.search(r"const props = (.*);", page.text).group(1))  # type: ignore[union-attr]
         tabs = props["defaultTabs"]
-        assert [re.search(r"(query|mutation) (\w+)", t["query"]).group(2) for t in tabs] == [  # type: ignore[union-attr]
+        assert [re.search(r"(query|mutation|subscription) (\w+)", t["query"]).group(2) for t in tabs] == [  # type: ignore[union-attr]
             "ContactWithEverything",
             "RecordEvent",
             "Merge",
             "Unsubscribe",
             "ActivityReport",
+            "Activities",
         ]
+        assert props["defaultHeaders"] == tabs[0]["headers"]  # a new tab ("+") starts with the key
         key = (demo.data_dir / DEMO_KEY_FILE).read_text().strip()
         assert orjson.loads(tabs[0]["headers"]) == {"Authorization": f"Bearer {key}"}
         assert orjson.loads(tabs[0]["variables"]) == {"ref": "ann@example.com"}
-        # Every example is a valid operation that runs with those headers and variables.
-        for tab in tabs:
+        # Every example is a valid operation that runs with those headers and variables; the
+        # subscription over a websocket carrying the tab's key, as the page's fetcher sends it.
+        *requests, subscription = tabs
+        async with graphql_ws(base, payload=orjson.loads(subscription["headers"])) as ws:
+            assert (await ws.receive())["type"] == "connection_ack"
+            await ws.send({"id": "1", "type": "subscribe", "payload": {"query": subscription["query"]}})
+            event = None
+            for _ in range(30):  # record until the change stream (opened asynchronously) delivers
+                await http.post("/graphql", json={"query": tabs[1]["query"], "variables": orjson.loads(tabs[1]["variables"])},
+                                headers=orjson.loads(tabs[1]["headers"]))  # fmt: skip
+                with contextlib.suppress(TimeoutError):
+                    event = await ws.receive(timeout=0.5)
+                    break
+            assert event is not None
+            assert event["type"] == "next", event
+            assert event["payload"]["data"]["activityRecorded"]["action"] == "browse"
+        for tab in requests:
             response = await http.post(
                 "/graphql",
                 json={"query": tab["query"], "variables": orjson.loads(tab["variables"])},
