@@ -1,4 +1,4 @@
-"""The `contactgraph` command: serve, seed-demo, account, apikey, export-schema."""
+"""The `contactgraph` command: serve, worker, seed-demo, account, apikey, export-schema, safelist."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import orjson
 
 from app import logs
-from app.db import Database, connect, ensure_indexes
+from app.db import Database, Document, connect, ensure_indexes
 from app.embedded import EmbeddedMongo, running_uri
 from app.errors import DomainError
 from app.graphiql import DEMO_KEY_FILE
@@ -221,6 +221,23 @@ def cmd_account_create(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_account_list(args: argparse.Namespace, settings: Settings) -> int:
+    from app.process_wide import list_accounts
+
+    async def run() -> list[Document]:
+        async with open_db(settings) as db:
+            return await list_accounts(db)
+
+    with database_uri(settings) as settings:
+        accounts = asyncio.run(run())
+    for doc in accounts:
+        keys = ", ".join([doc.get("primaryKey", "email"), *(doc.get("secondaryKeys") or [])])
+        print(f"{doc['_id']}\t{doc.get('name', '')}\tkeys: {keys}")
+    if not accounts:
+        print("no accounts yet: contactgraph account create --id <slug>", file=sys.stderr)
+    return 0
+
+
 def cmd_apikey(args: argparse.Namespace, settings: Settings) -> int:
     from datetime import UTC, datetime
 
@@ -320,9 +337,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
 
     seed = sub.add_parser("seed-demo", help="create a demo account with realistic, deterministic data")
-    seed.add_argument("--account", default="demo")
-    seed.add_argument("--contacts", type=int, default=500)
-    seed.add_argument("--events-per-contact", type=int, default=10)
+    seed.add_argument("--account", default="demo", help="account id to create and fill (default: demo)")
+    seed.add_argument("--contacts", type=int, default=500, help="contacts to create (default 500)")
+    seed.add_argument(
+        "--events-per-contact",
+        type=int,
+        default=10,
+        help="activities per contact, dated up to today (default 10)",
+    )
     seed.add_argument("--seed", type=int, default=42, help="random seed (same seed, same data)")
     seed.set_defaults(func=cmd_seed_demo)
 
@@ -330,17 +352,21 @@ def build_parser() -> argparse.ArgumentParser:
         dest="account_command", required=True
     )
     create = account.add_parser("create", help="create an account")
-    create.add_argument("--id", required=True, help="account slug")
-    create.add_argument("--name")
-    create.add_argument("--primary-key", default="email")
+    create.add_argument("--id", required=True, help="account slug (every API key and record carries it)")
+    create.add_argument("--name", help="display name (default: the id)")
+    create.add_argument(
+        "--primary-key", default="email", help="the identifier refs use first (default: email)"
+    )
     create.add_argument("--secondary-key", action="append", help="unique identifier key (repeatable)")
     create.set_defaults(func=cmd_account_create)
+    listing = account.add_parser("list", help="list the accounts (id, name, identifier keys)")
+    listing.set_defaults(func=cmd_account_list)
 
     apikey = sub.add_parser("apikey", help="manage API keys").add_subparsers(
         dest="apikey_command", required=True
     )
     key_create = apikey.add_parser("create", help="create a key (printed once)")
-    key_create.add_argument("--account", required=True)
+    key_create.add_argument("--account", required=True, help="the account the key acts for")
     key_create.add_argument(
         "--scope",
         action="append",
@@ -348,12 +374,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="scope, repeatable or comma-separated: contacts:read, contacts:write, "
         "activities:read, activities:write, activities:system, reports, admin",
     )
-    key_create.add_argument("--name", default="api key")
+    key_create.add_argument("--name", default="api key", help="a label shown by `list` and in logs")
     key_list = apikey.add_parser("list", help="list an account's keys")
-    key_list.add_argument("--account", required=True)
+    key_list.add_argument("--account", required=True, help="the account whose keys to list")
     key_revoke = apikey.add_parser("revoke", help="revoke a key by the id `list` shows")
-    key_revoke.add_argument("--account", required=True)
-    key_revoke.add_argument("key_id")
+    key_revoke.add_argument("--account", required=True, help="the account the key belongs to")
+    key_revoke.add_argument("key_id", help="the key id (or a unique prefix of it) that `list` shows")
     for p in (key_create, key_list, key_revoke):
         p.set_defaults(func=cmd_apikey)
 

@@ -7,7 +7,8 @@ process, and each function says why it needs no account:
 * ``find_api_key``: authentication looks a key up by its hash to learn its account;
 * ``claim_next_job``: a job worker serves every account's queue;
 * ``count_jobs_by_state``: the /metrics gauge (counts only, no document leaves);
-* ``purge_expired_files``: maintenance of result files past their job's retention.
+* ``purge_expired_files``: maintenance of result files past their job's retention;
+* ``list_accounts``: the operator's ``contactgraph account list`` (ids and names only).
 
 A new unscoped read belongs here, or nowhere.
 """
@@ -19,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from gridfs import AsyncGridFSBucket
 from pymongo import ReturnDocument
 
-from app.db import API_KEYS, JOBS, MAX_TIME, Database, Document
+from app.db import ACCOUNTS, API_KEYS, JOBS, MAX_TIME, Database, Document
 from app.jobs.repository import FILES_BUCKET
 
 
@@ -71,3 +72,9 @@ async def purge_expired_files(db: Database) -> int:
     for file_id in expired:
         await AsyncGridFSBucket(db, bucket_name=FILES_BUCKET).delete(file_id)
     return len(expired)
+
+
+async def list_accounts(db: Database) -> list[Document]:
+    """Every account's id, name, keys and creation time, oldest first (for the operator's CLI)."""
+    fields = {"name": 1, "primaryKey": 1, "secondaryKeys": 1, "createdAt": 1}
+    return await db[ACCOUNTS].find({}, fields, max_time_ms=MAX_TIME.request).sort("_id", 1).to_list()

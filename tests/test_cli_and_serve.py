@@ -179,7 +179,11 @@ def test_account_create_then_seed_demo_with_flags(embedded_env: dict[str, str]) 
     )
     again = run_cli("seed-demo", "--account", "bigger", env=embedded_env)
 
+    listed = run_cli("account", "list", env=embedded_env)
+
     assert created.returncode == 0, created.stderr
+    assert listed.returncode == 0, listed.stderr
+    assert "shop\tshop\tkeys: email, custID" in listed.stdout
     assert seeded.returncode == 0, seeded.stderr
     assert "1200 contacts, 3600 activities" in seeded.stderr
     assert again.returncode == 1
@@ -200,6 +204,7 @@ def test_every_command_has_help(embedded_env: dict[str, str]) -> None:
         ["worker", "--help"],
         ["seed-demo", "--help"],
         ["account", "create", "--help"],
+        ["account", "list", "--help"],
         ["apikey", "create", "--help"],
         ["apikey", "list", "--help"],
         ["apikey", "revoke", "--help"],
@@ -211,6 +216,8 @@ def test_every_command_has_help(embedded_env: dict[str, str]) -> None:
         assert "usage: contactgraph" in result.stdout
     serve = run_cli("serve", "--help", env=embedded_env).stdout
     assert all(flag in serve for flag in ("--host", "--port", "--workers", "--reload"))
+    top = run_cli("--help", env=embedded_env).stdout
+    assert all(command in top.split("positional arguments")[0] for command in ("worker", "safelist"))
 
 
 def test_serve_with_two_workers(embedded_env: dict[str, str]) -> None:
