@@ -7,11 +7,13 @@ import asyncio
 import contextlib
 import logging
 import os
+import socket
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import orjson
+from pymongo.errors import PyMongoError
 
 from app import logs
 from app.db import Database, Document, connect, ensure_indexes
@@ -117,6 +119,17 @@ def _graceful_server_class() -> type:
     return GracefulServer
 
 
+def _port_taken(host: str, port: int) -> str | None:
+    """Why ``host:port`` cannot be listened on (checked before anything starts), or None."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            return exc.strerror or str(exc)
+    return None
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
@@ -125,6 +138,14 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     _GracefulServer = _graceful_server_class()
 
     host, port = args.host or settings.host, args.port or settings.port
+    taken = _port_taken(host, port)
+    if taken:
+        print(
+            f"error: cannot listen on {host}:{port} ({taken}): is another `make run` serving? Stop it, or "
+            f"pick a port: contactgraph serve --port {port + 1} (or CONTACTGRAPH_PORT={port + 1} make run)",
+            file=sys.stderr,
+        )
+        return 2
     embedded = not settings.mongodb_uri
     with database_uri(settings) as settings:
         demo_key = asyncio.run(_prepare_demo(settings, seed=embedded or args.seed_demo))
@@ -414,6 +435,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except PyMongoError as exc:  # one line with the fix, not the driver's 70-line traceback
+        where = "the embedded database" if not settings.mongodb_uri else "MONGODB_URI"
+        first = str(exc).split(" (configured timeouts")[0].split(", Timeout:")[0].split("\n")[0][:200]
+        print(
+            f"error: cannot reach {where} ({type(exc).__name__}: {first}); check that it is running "
+            "and that MONGODB_URI (host, port, replicaSet, credentials) is right",
+            file=sys.stderr,
+        )
         return 2
     return code
 

@@ -236,3 +236,29 @@ def test_serve_with_two_workers(embedded_env: dict[str, str]) -> None:
     assert [a["data"] for a in answers] == [{"contacts": {"totalCount": 500}}] * 6
     assert children.count("multiprocessing.spawn") == 2, children  # two uvicorn workers
     assert server.process.returncode == 0
+
+
+def test_a_taken_port_and_an_unreachable_database_are_one_line_with_the_fix(
+    embedded_env: dict[str, str],
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        busy = run_cli("serve", "--port", str(port), env=embedded_env)
+    unreachable = run_cli(
+        "serve",
+        env={
+            **embedded_env,
+            "MONGODB_URI": "mongodb://127.0.0.1:1/",
+            "CONTACTGRAPH_DB_SELECTION_TIMEOUT_MS": "300",
+        },
+    )
+
+    for result, says in ((busy, f"--port {port + 1}"), (unreachable, "cannot reach MONGODB_URI")):
+        assert result.returncode == 2, result.stderr
+        assert "Traceback" not in result.stderr
+        lines = [line for line in result.stderr.splitlines() if not line.startswith("{")]  # JSON log lines
+        assert len(lines) == 1, lines
+        assert says in lines[0]
+    assert "is serving GraphQL" not in busy.stderr  # refused before the banner
