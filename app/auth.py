@@ -146,6 +146,19 @@ class ApiKeyMiddleware:
         if scope["type"] == "http" and _is_ide_page(scope, headers):
             await self.app(scope, receive, send)
             return
+        if (
+            scope["type"] == "http"
+            and scope["method"] == "OPTIONS"
+            and "access-control-request-method" in headers
+        ):
+            # A CORS preflight reaches here only when no origin is allowed (CORSMiddleware
+            # answers it otherwise): say so, rather than a 401 no browser can send a key past.
+            message = (
+                f"Cross-origin requests from {headers.get('origin', 'this origin')} are not enabled: "
+                "list the origin in CONTACTGRAPH_CORS_ORIGINS"
+            )
+            await _json_error(scope, receive, send, 403, message, "CORS_ORIGIN_NOT_ALLOWED")
+            return
         if sum(1 for k, _ in scope["headers"] if k.lower() == b"authorization") > 1:
             # Which key would be meant? Proxies and clients disagree (first or last wins),
             # so an ambiguous request is refused rather than served as either account.

@@ -100,3 +100,15 @@ async def test_client_mistakes_are_not_logged_as_errors(
         "/graphql", json={"query": "{ account { id }"}, headers={"Authorization": f"Bearer {key}"}
     )
     assert not [r for r in caplog.records if r.levelname == "ERROR"], caplog.records
+
+
+async def test_a_preflight_without_configured_origins_says_how_to_allow_one(api: Api) -> None:
+    response = await api.http.options(
+        "/graphql",
+        headers={"Origin": "https://app.example.com", "Access-Control-Request-Method": "POST"},
+    )
+    assert response.status_code == 403
+    assert "access-control-allow-origin" not in response.headers
+    error = response.json()["errors"][0]
+    assert error["extensions"]["code"] == "CORS_ORIGIN_NOT_ALLOWED"
+    assert "CONTACTGRAPH_CORS_ORIGINS" in error["message"]
