@@ -48,20 +48,13 @@ from app.settings import Settings
 from app.tracing import tracing_extensions
 
 MAX_NODE_IDS = 100
-# The scope a key needs to fetch each Node type through node(id:).
-NODE_SCOPES = {
-    "Contact": ScopeName.CONTACTS_READ,
-    "Order": ScopeName.CONTACTS_READ,
-    "Activity": ScopeName.ACTIVITIES_READ,
-    "Job": ScopeName.CONTACTS_READ,
-    "ActivityReport": ScopeName.REPORTS,
-}
-NODE_TYPES: dict[str, type[DocNode]] = {
-    "Contact": Contact,
-    "Order": Order,
-    "Activity": Activity,
-    "Job": Job,
-    "ActivityReport": ActivityReport,
+# Each Node type, and the scope a key needs to fetch it through node(id:) or nodes(ids:).
+NODE_TYPES: dict[str, tuple[type[DocNode], ScopeName]] = {
+    "Contact": (Contact, ScopeName.CONTACTS_READ),
+    "Order": (Order, ScopeName.CONTACTS_READ),
+    "Activity": (Activity, ScopeName.ACTIVITIES_READ),
+    "Job": (Job, ScopeName.CONTACTS_READ),
+    "ActivityReport": (ActivityReport, ScopeName.REPORTS),
 }
 
 
@@ -69,10 +62,10 @@ NODE_TYPES: dict[str, type[DocNode]] = {
 class NodeQueries:
     @strawberry.field(description="Any object with a global id (Contact, Activity, Order); null if unknown.")
     async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
-        scope = NODE_SCOPES.get(id.type_name)
-        if scope is None:
+        known = NODE_TYPES.get(id.type_name)
+        if known is None:
             return None
-        ensure_allowed(info.context.principal, scope)
+        ensure_allowed(info.context.principal, known[1])
         node: relay.Node | None = await id.resolve_node(info, required=False)
         return node
 
@@ -86,13 +79,13 @@ class NodeQueries:
             raise DomainError.one(ErrorCode.VALIDATION_ERROR, f"At most {MAX_NODE_IDS} ids", ("ids",))
         by_type: dict[str, list[int]] = {}
         for index, global_id in enumerate(ids):
-            scope = NODE_SCOPES.get(global_id.type_name)
-            if scope is not None:
-                ensure_allowed(info.context.principal, scope)
+            known = NODE_TYPES.get(global_id.type_name)
+            if known is not None:
+                ensure_allowed(info.context.principal, known[1])
                 by_type.setdefault(global_id.type_name, []).append(index)
         found: list[relay.Node | None] = [None] * len(ids)
         for type_name, indexes in by_type.items():
-            nodes = await NODE_TYPES[type_name].resolve_nodes(
+            nodes = await NODE_TYPES[type_name][0].resolve_nodes(
                 info=info, node_ids=[ids[i].node_id for i in indexes]
             )
             for index, node in zip(indexes, nodes, strict=True):
