@@ -33,6 +33,20 @@ def parse_datetime(value: object) -> datetime:
     return parsed.astimezone(UTC)
 
 
+# Unix timestamps accepted where a reference sends them (Ongage's from_date/to_date):
+# seconds from 1970-01-01 to 9999-12-31.
+_MAX_TIMESTAMP = 253_402_300_799
+
+
+def parse_datetime_or_timestamp(value: object) -> datetime:
+    """An ISO 8601 date-time (as ``parse_datetime``) or a Unix timestamp in seconds."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if not 0 <= value <= _MAX_TIMESTAMP:
+            raise ValueError(f"Invalid timestamp {value!r}: seconds from 1970 to 9999")
+        return datetime.fromtimestamp(value, tz=UTC)
+    return parse_datetime(value)
+
+
 def format_datetime(value: datetime) -> str:
     """ISO 8601 in UTC with milliseconds: ``2025-01-09T17:47:43.000Z``."""
     if value.tzinfo is None:
@@ -82,6 +96,7 @@ def _sanitize(value: Any, path: str) -> Any:
 
 
 DateTime = NewType("DateTime", datetime)
+DateTimeOrTimestamp = NewType("DateTimeOrTimestamp", datetime)
 JSON = NewType("JSON", object)
 Properties = NewType("Properties", object)
 
@@ -100,6 +115,15 @@ SCALAR_MAP: dict[object, ScalarDefinition] = {
         description=(
             "An instant in UTC, ISO 8601 (2025-01-09T17:47:43.000Z). "
             "Inputs also accept '2025-01-09 17:47:43' and offsets; naive values are UTC."
+        ),
+    ),
+    DateTimeOrTimestamp: strawberry.scalar(
+        name="DateTimeOrTimestamp",
+        serialize=format_datetime,
+        parse_value=parse_datetime_or_timestamp,
+        description=(
+            "An instant: a DateTime (ISO 8601) or a Unix timestamp in seconds (1593118800), "
+            "as Ongage's report dates are sent."
         ),
     ),
     JSON: strawberry.scalar(

@@ -12,7 +12,7 @@ from app.contacts.inputs import ContactInput
 from app.db import object_id
 from app.errors import ErrorCode
 from app.graphql_errors import InputError
-from app.scalars import JSON, DateTime
+from app.scalars import JSON, DateTimeOrTimestamp
 
 from .types import JobKind, JobState
 
@@ -61,7 +61,9 @@ class ContactsImportInput:
 )
 class ReportCriterionInput:
     field_name: str | None = None
-    type: str = strawberry.field(description="string, numeric, email, date, id, list or behavioral")
+    type: str = strawberry.field(
+        description="string, numeric, email, date, id, list, behavioral or segment (operands: audience keys)"
+    )
     operator: str = strawberry.field(
         description="=, !=, LIKE, NOT LIKE, LIKE_, _LIKE, empty, notempty, <, <=, >, >=, ><"
     )
@@ -76,8 +78,12 @@ class ReportCriterionInput:
 class ReportFiltersInput:
     criteria: list[ReportCriterionInput] = strawberry.field(default_factory=list)
     user_type: str = strawberry.field(default="all", description="all, active, unsubscribed or bounced")
-    from_date: DateTime | None = None
-    to_date: DateTime | None = None
+    from_date: DateTimeOrTimestamp | None = strawberry.field(
+        default=None, description="Activities from this instant (ISO 8601 or a Unix timestamp)."
+    )
+    to_date: DateTimeOrTimestamp | None = strawberry.field(
+        default=None, description="Activities up to this instant (ISO 8601 or a Unix timestamp)."
+    )
 
 
 @strawberry.input
@@ -87,6 +93,10 @@ class ActivityReportCreateInput:
     filters: ReportFiltersInput
     selected_fields: list[str]
     include_behavior: bool = strawberry.field(default=False, description="Detailed CSV: custom events too.")
+    combined_as_and: bool = strawberry.field(
+        default=False,
+        description="Join every criterion with 'and', whatever its own condition (Ongage's combined_as_and).",
+    )
 
 
 @strawberry.enum

@@ -112,6 +112,7 @@ class JobMutations:
             to_date=filters.to_date,
             selected_fields=list(input.selected_fields),
             include_behavior=input.include_behavior,
+            combined_as_and=input.combined_as_and,
         )
         report, job = await create_report(ctx.account_id, ctx.db, request)
         return ActivityReportPayload(activity_report=ActivityReport.from_doc(report), job=Job.from_doc(job))

@@ -4,12 +4,17 @@ Each criterion is {fieldName, type, operator, operand[], caseSensitive, conditio
 Operands are ORed (for the negative operators != and NOT LIKE, none may match); criteria
 are folded left to right with their ``condition`` (and/or). Regexes are built from
 escaped operands only. Behavioral criteria (sent/opens/clicks of given messages) become
-activity conditions evaluated inside the database.
+activity conditions evaluated inside the database. A ``segment`` criterion selects the
+contacts of saved audiences (their keys are the operands), from a snapshot of the
+audiences' rules taken when the report was created. With ``combined_as_and`` every
+criterion joins with "and", whatever its own ``condition`` says.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,7 +22,8 @@ from bson import ObjectId
 from bson.errors import InvalidId
 
 from app.account.attributes import AttributeDefinition, resolve_path
-from app.contacts.activity_conditions import ActivityCondition
+from app.contacts.activity_conditions import ActivityCondition, activity_condition
+from app.contacts.filters import build_contact_filter
 from app.db import Document
 from app.errors import DomainError, ErrorCode, Problem
 from app.query import all_of
@@ -44,6 +50,7 @@ OPERATORS = {
     "date": DATE_OPERATORS,
     "list": ("=", "!="),
     "behavioral": ("=", "!="),
+    "segment": ("=", "!="),
 }
 USER_TYPES: dict[str, Document] = {
     "all": {},
@@ -61,16 +68,39 @@ class _Bad(ValueError):
     pass
 
 
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A saved audience compiled: its contact filter and its activity condition, if any."""
+
+    match: Document
+    condition: ActivityCondition | None
+
+
+def segment_keys(criteria: list[dict[str, Any]]) -> list[str]:
+    """The audience keys the segment criteria name (to snapshot their rules)."""
+    keys: list[str] = []
+    for criterion in criteria:
+        operands = criterion.get("operand")
+        if criterion.get("type") == "segment" and isinstance(operands, list):
+            keys += [o for o in operands if isinstance(o, str) and o not in keys]
+    return keys
+
+
 def compile_criteria(
     criteria: list[dict[str, Any]],
     definitions: dict[str, AttributeDefinition],
     lists: frozenset[str],
     window: Document | None,
+    segments: Mapping[str, dict[str, Any]] | None = None,
+    combined_as_and: bool = False,
 ) -> tuple[Document, list[ActivityCondition]]:
-    """(contact filter, behavioral conditions); DomainError naming each bad criterion."""
+    """(contact filter, activity conditions); DomainError naming each bad criterion.
+
+    ``segments`` maps audience keys to their rules (a contact ``where``)."""
     query: Document | None = None
     behaviors: list[ActivityCondition] = []
     problems: list[Problem] = []
+    joined_by_or: list[int] = []
     if len(criteria) > MAX_CRITERIA:
         raise DomainError.one(
             ErrorCode.VALIDATION_ERROR,
@@ -91,21 +121,41 @@ def compile_criteria(
             condition = criterion.get("condition", "and")
             if condition not in ("and", "or"):
                 raise _Bad("condition must be 'and' or 'or'")
+            if combined_as_and:
+                condition = "and"
             if kind == "behavioral":
                 if condition != "and":
                     raise _Bad("behavioral criteria combine with 'and'")
                 behaviors.append(_behavior(criterion, operator, window))
                 continue
-            clause = _clause(criterion, kind, operator, definitions, lists)
+            if kind == "segment":
+                clause, activity = _segment(criterion, operator, segments or {}, definitions, lists)
+                if activity is not None:
+                    behaviors.append(activity)
+            else:
+                clause = _clause(criterion, kind, operator, definitions, lists)
         except _Bad as exc:
             problems.append(Problem(ErrorCode.VALIDATION_ERROR, f"Criterion {i + 1}: {exc}", path))
             continue
+        if condition == "or" and i > 0:
+            joined_by_or.append(i)
         if query is None:
             query = clause
         elif condition == "and":
             query = all_of(query, clause)
         else:
             query = {"$or": [query, clause]}
+    if behaviors and joined_by_or and not problems:
+        # Activity conditions are ANDed with the whole contact filter: an "or" cannot reach them.
+        problems = [
+            Problem(
+                ErrorCode.VALIDATION_ERROR,
+                f"Criterion {i + 1}: criteria on activities (behavioral, or a segment with an activity "
+                "condition) need every criterion joined with 'and'",
+                ("input", "filters", "criteria", str(i), "condition"),
+            )
+            for i in joined_by_or
+        ]
     if problems:
         raise DomainError(problems)
     return query or {}, behaviors
@@ -170,6 +220,43 @@ def _clause(
     if len(conditions) == 1:
         return conditions[0]
     return {"$and": conditions} if operator in NEGATIVE else {"$or": conditions}
+
+
+def _segment(
+    criterion: dict[str, Any],
+    operator: str,
+    segments: Mapping[str, dict[str, Any]],
+    definitions: dict[str, AttributeDefinition],
+    lists: frozenset[str],
+) -> tuple[Document, ActivityCondition | None]:
+    """Contacts in any of the audiences (=), or in none of them (!=)."""
+    compiled: list[Segment] = []
+    for key in _operands(criterion, operator):
+        if not isinstance(key, str) or key not in segments:
+            raise _Bad(f"unknown segment {key!r} (segments are audience keys)")
+        try:
+            rule = segments[key]
+            match = build_contact_filter(rule, definitions, set(lists), argument="audience")
+            compiled.append(Segment(match, activity_condition(rule, argument="audience")))
+        except DomainError as exc:
+            raise _Bad(f"segment {key!r}: {exc.problems[0].message}") from None
+    with_activity = [s for s in compiled if s.condition is not None]
+    if not with_activity:
+        matches = [s.match for s in compiled]
+        if operator == "=":
+            return (matches[0] if len(matches) == 1 else {"$or": matches}), None
+        return {"$nor": matches}, None
+    # An activity condition is evaluated apart from the contact filter: it cannot be ORed
+    # with another audience, and its negation is exact only when it stands alone.
+    if len(compiled) > 1:
+        raise _Bad("a segment whose audience has an activity condition is given alone")
+    segment, condition = compiled[0], with_activity[0].condition
+    assert condition is not None
+    if operator == "=":
+        return segment.match, condition
+    if segment.match or condition.min_count != 1:
+        raise _Bad("!= applies to audiences with only an activity condition (minCount 1) or none")
+    return {}, ActivityCondition(condition.match, 1, not condition.exists)
 
 
 def _string(field: str, operator: str, operand: str, sensitive: bool) -> Document:

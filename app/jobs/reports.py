@@ -23,17 +23,18 @@ from typing import Any
 import orjson
 from bson import ObjectId
 
-from app.account.config import load_account_config
+from app.account import repository as audiences
+from app.account.config import AccountConfig, load_account_config
 from app.activities import repository as activities
 from app.contacts import repository as contacts
-from app.contacts.activity_conditions import contact_pipeline
+from app.contacts.activity_conditions import ActivityCondition, contact_pipeline
 from app.db import Database, Document, scoped
 from app.errors import DomainError, ErrorCode, Problem
 from app.query import all_of
 from app.scalars import format_datetime, parse_datetime, to_json_value
 
 from . import repository
-from .report_criteria import SYSTEM_FIELDS, USER_TYPES, compile_criteria
+from .report_criteria import MAX_OPERANDS, SYSTEM_FIELDS, USER_TYPES, compile_criteria, segment_keys
 from .runner import JobContext, JobFailed
 
 KIND = "activity_report"
@@ -63,6 +64,7 @@ class ReportRequest:
     to_date: datetime | None
     selected_fields: list[str]
     include_behavior: bool
+    combined_as_and: bool = False
 
 
 def _window(filters: Document) -> Document | None:
@@ -72,6 +74,26 @@ def _window(filters: Document) -> Document | None:
     if filters.get("toDate") is not None:
         window["$lte"] = filters["toDate"]
     return window or None
+
+
+async def _segment_rules(account_id: str, db: Database, criteria: list[dict[str, Any]]) -> Document:
+    rules: Document = {}
+    for key in segment_keys(criteria)[:MAX_OPERANDS]:
+        audience = await audiences.get_audience(account_id, db, key)
+        if audience is not None:
+            rules[key] = audience.get("rule") or {}
+    return rules
+
+
+def _compile(filters: Document, config: AccountConfig) -> tuple[Document, list[ActivityCondition]]:
+    return compile_criteria(
+        filters.get("criteria") or [],
+        config.definitions,
+        config.lists,
+        _window(filters),
+        segments=filters.get("segments") or {},
+        combined_as_and=bool(filters.get("combinedAsAnd")),
+    )
 
 
 async def create_report(account_id: str, db: Database, request: ReportRequest) -> tuple[Document, Document]:
@@ -111,9 +133,12 @@ async def create_report(account_id: str, db: Database, request: ReportRequest) -
         "userType": request.user_type,
         "fromDate": request.from_date,
         "toDate": request.to_date,
+        "combinedAsAnd": request.combined_as_and,
+        # The audiences' rules as they are now: the report computes what was validated.
+        "segments": await _segment_rules(account_id, db, request.criteria),
     }
     try:
-        compile_criteria(request.criteria, config.definitions, config.lists, _window(filters))
+        _compile(filters, config)
     except DomainError as exc:
         problems.extend(exc.problems)
     if problems:
@@ -166,9 +191,7 @@ async def _selected_contacts(
     """The contacts the report's criteria select, ascending cID."""
     config = await load_account_config(account_id, db)
     filters = report["filters"]
-    query, behaviors = compile_criteria(
-        filters.get("criteria") or [], config.definitions, config.lists, _window(filters)
-    )
+    query, behaviors = _compile(filters, config)
     pipeline = contact_pipeline(
         account_id, all_of(query, USER_TYPES[filters.get("userType") or "all"]), behaviors
     )
