@@ -19,6 +19,11 @@ TRACKING_TYPES = {
     "EM_BOUNCES": "bounce",
     "EM_OPTOUTS": "optout",
     "EM_FORWARDS": "forward",
+    # Landing pages: system actions the pipeline records (activities:system scope).
+    "P_CONTACT_OPEN": "pageview",
+    "P_CONTACT_CLICK": "page-click",
+    "P_CONTACT_ADD": "page-contact-add",
+    "P_CONTACT_UPDATE": "page-contact-update",
 }
 ACTION_TRACKING_TYPES = {action: kind for kind, action in TRACKING_TYPES.items()}
 

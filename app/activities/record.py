@@ -30,6 +30,8 @@ from .retention import expire_at
 
 RESERVED_ACTIONS = frozenset(
     {"message-sent", "open", "click", "optout", "bounce", "complaint", "pageview", "message-stopped"}
+    # the landing-page actions behind Constant Contact's P_CONTACT_* tracking types
+    | {"page-click", "page-contact-add", "page-contact-update"}
 )
 MAX_ACTION_LENGTH = 40
 MAX_BATCH = 10_000

@@ -31,6 +31,16 @@ class TrackingType(Enum):
     EM_BOUNCES = "EM_BOUNCES"
     EM_OPTOUTS = "EM_OPTOUTS"
     EM_FORWARDS = "EM_FORWARDS"
+    P_CONTACT_OPEN = strawberry.enum_value("P_CONTACT_OPEN", description="A landing page viewed: pageview.")
+    P_CONTACT_CLICK = strawberry.enum_value(
+        "P_CONTACT_CLICK", description="A link clicked on a landing page: page-click."
+    )
+    P_CONTACT_ADD = strawberry.enum_value(
+        "P_CONTACT_ADD", description="A contact added by a landing-page form: page-contact-add."
+    )
+    P_CONTACT_UPDATE = strawberry.enum_value(
+        "P_CONTACT_UPDATE", description="A contact updated by a landing-page form: page-contact-update."
+    )
 
 
 @strawberry.enum(description="Order of activities by their time (ties broken by id).")

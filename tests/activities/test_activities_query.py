@@ -152,6 +152,36 @@ async def test_filters(api: Api, keys: Keys, history: ObjectId, where: dict[str,
     assert (await fetch(api, keys.app, where=where))["totalCount"] == count
 
 
+async def test_landing_page_tracking_types_name_and_filter_the_pipelines_actions(
+    api: Api, keys: Keys
+) -> None:
+    actions = {
+        "pageview": "P_CONTACT_OPEN",
+        "page-click": "P_CONTACT_CLICK",
+        "page-contact-add": "P_CONTACT_ADD",
+        "page-contact-update": "P_CONTACT_UPDATE",
+    }
+    record = """mutation($input: EventInput!) { eventRecord(input: $input) {
+      activity { trackingType } userErrors { code } } }"""
+    recorded = [
+        (await api.ok(record, {"input": {"contact": "msmith@example.com", "action": a}}, key=keys.system))[
+            "eventRecord"
+        ]
+        for a in [*actions, "browse"]
+    ]
+    query = """query($types: [TrackingType!]) { activities(where: {trackingTypes: $types}) {
+      totalCount edges { node { action trackingType } } } }"""
+
+    assert recorded == [
+        {"activity": {"trackingType": t}, "userErrors": []} for t in [*actions.values(), None]
+    ]
+    for action, kind in actions.items():
+        data = (await api.ok(query, {"types": [kind]}, key=keys.app))["activities"]
+        assert data == {"totalCount": 1, "edges": [{"node": {"action": action, "trackingType": kind}}]}
+    both = (await api.ok(query, {"types": ["P_CONTACT_ADD", "P_CONTACT_UPDATE"]}, key=keys.app))["activities"]
+    assert both["totalCount"] == 2
+
+
 @pytest.mark.parametrize(
     ("variables", "field"),
     [

@@ -105,8 +105,11 @@ async def test_action_names_are_1_to_40_characters(api: Api, keys: Keys, action:
 
 @pytest.mark.parametrize(
     "action",
-    ["message-sent", "open", "click", "optout", "bounce", "complaint", "pageview", "message-stopped"],
-)
+    [
+        "message-sent", "open", "click", "optout", "bounce", "complaint", "pageview", "message-stopped",
+        "page-click", "page-contact-add", "page-contact-update",
+    ],
+)  # fmt: skip
 async def test_reserved_actions_need_the_system_scope(api: Api, keys: Keys, action: str) -> None:
     refused = await record(api, keys.app, {"contact": "msmith@example.com", "action": action})
     accepted = await record(api, keys.system, {"contact": "msmith@example.com", "action": action})

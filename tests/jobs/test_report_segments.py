@@ -224,7 +224,10 @@ async def test_a_timestamp_written_inline_in_the_query_is_accepted(
     data = await api.ok(query, key=key)
 
     filters = data["activityReportCreate"]["activityReport"]["filters"]
-    assert (filters["fromDate"], filters["toDate"]) == ("2020-06-25T21:00:00.000Z", "2020-07-27T20:59:59.000Z")
+    assert (filters["fromDate"], filters["toDate"]) == (
+        "2020-06-25T21:00:00.000Z",
+        "2020-07-27T20:59:59.000Z",
+    )
 
 
 CREATE_WITH_DATE = """mutation($input: ActivityReportCreateInput!) {
