@@ -9,10 +9,12 @@ from app.context import Info
 from app.graphql_errors import UserError, user_errors_in
 from app.scalars import DateTime, Properties
 
+from .messages import MessageData, record_message
 from .record import EventData, EventResult, record_events
-from .types import Activity
+from .types import Activity, Message
 
 WRITE = [requires(ScopeName.ACTIVITIES_WRITE)]
+SYSTEM = [requires(ScopeName.ACTIVITIES_SYSTEM)]
 
 
 @strawberry.input(
@@ -80,6 +82,20 @@ class EventRecordResult(EventRecordPayload):
     index: int = 0
 
 
+@strawberry.input(description="A message (campaign) of the messaging pipeline, upserted by id.")
+class MessageInput:
+    id: str = strawberry.field(description="The message's ObjectId, as in its mcIDs ('252:<id>:ot:<cID>:1').")
+    name: str = strawberry.field(description="The campaign name activities show: 1-200 characters.")
+    channel: str | None = strawberry.field(default=None, description="email, sms, push...")
+    sent_at: DateTime | None = strawberry.field(default=None, description="When the message went out.")
+
+
+@strawberry.type(description="The message as stored after messageRecord.")
+class MessageRecordPayload:
+    message: Message | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
 @strawberry.type
 class EventsRecordPayload:
     results: list[EventRecordResult] = strawberry.field(default_factory=list)
@@ -98,6 +114,18 @@ def _system(info: Info) -> bool:
 
 @strawberry.type
 class ActivityMutations:
+    @strawberry.mutation(
+        description="Name a message (campaign) for Activity.message: create or update it by id "
+        "(activities:system, the messaging pipeline's scope).",
+        permission_classes=SYSTEM,
+    )
+    @user_errors_in(MessageRecordPayload)
+    async def message_record(self, info: Info, input: MessageInput) -> MessageRecordPayload:
+        ctx = info.context
+        data = MessageData(id=input.id, name=input.name, channel=input.channel, sent_at=input.sent_at)
+        doc = await record_message(ctx.account_id, ctx.db, data)
+        return MessageRecordPayload(message=Message.from_doc(doc))
+
     @strawberry.mutation(description="Record one event of a contact.", permission_classes=WRITE)
     async def event_record(self, info: Info, input: EventInput) -> EventRecordPayload:
         ctx = info.context

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from bson import ObjectId
+from pymongo import ReturnDocument
 from pymongo.errors import BulkWriteError
 
 from app.db import (
@@ -17,6 +19,7 @@ from app.db import (
     Document,
     docs_by_node_ids,
     page_per_parent,
+    raises_duplicate_key,
     scoped,
     under,
     watch,
@@ -184,3 +187,17 @@ async def find_by_node_ids(account_id: str, db: Database, node_ids: Sequence[str
 
 async def insert_messages(account_id: str, db: Database, docs: Sequence[Document]) -> None:
     await db[MESSAGES].insert_many([scoped(account_id, d) for d in docs])
+
+
+@raises_duplicate_key
+async def upsert_message(account_id: str, db: Database, message_id: ObjectId, fields: Document) -> Document:
+    """Create or update one message (campaign) of the account; the document after the write."""
+    doc: Document | None = await db[MESSAGES].find_one_and_update(
+        scoped(account_id, {"_id": message_id}),
+        {"$set": fields, "$setOnInsert": {"createdAt": datetime.now(UTC)}},
+        upsert=True,
+        return_document=ReturnDocument.AFTER,
+        maxTimeMS=MAX_TIME.request,
+    )
+    assert doc is not None  # an upsert returning the document after always has one
+    return doc
