@@ -9,12 +9,14 @@ import strawberry
 from app.auth import ScopeName, requires
 from app.context import Info
 from app.graphql_errors import UserError, user_errors_in
+from app.scalars import JSON
 
 from .create import create_contact, upsert_contact
 from .delete import delete_contact
 from .inputs import ContactInput
 from .merge import merge_contacts
 from .merge_types import ContactMergeInput, ContactMergePayload
+from .supplements import delete_supplement, record_supplement
 from .types import Contact
 from .unsubscribe import unsubscribe_contact
 from .update import update_contact
@@ -48,6 +50,13 @@ class ContactDeletePayload:
 class ContactUnsubscribePayload:
     contact: Contact | None = None
     changed: bool = strawberry.field(default=False, description="False when it was already unsubscribed.")
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class SupplementDeletePayload:
+    contact: Contact | None = None
+    deleted: bool = strawberry.field(default=False, description="False when the contact had no such key.")
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -129,3 +138,33 @@ class ContactMutations:
             ctx.account_id, ctx.db, ctx.services.client, await ctx.config(), ref, channel, mc_id
         )
         return ContactUnsubscribePayload(contact=Contact.from_doc(doc), changed=changed)
+
+    @strawberry.mutation(
+        description="Set one supplement of a contact (a named JSON record, like an attribute value: "
+        "sanitised keys, 20 levels, 10,000-character strings, the contact within 1 MiB).",
+        permission_classes=WRITE,
+    )
+    @user_errors_in(ContactPayload)
+    async def supplement_record(
+        self,
+        info: Info,
+        ref: str,
+        key: Annotated[str, strawberry.argument(description="1-64 letters, digits, '_' or '-'.")],
+        data: JSON,
+        expected_version: Annotated[
+            int | None,
+            strawberry.argument(description="Refuse the write unless the contact is at this version."),
+        ] = None,
+    ) -> ContactPayload:
+        ctx = info.context
+        doc = await record_supplement(
+            ctx.account_id, ctx.db, await ctx.config(), ref, key, data, expected_version
+        )
+        return ContactPayload(contact=Contact.from_doc(doc))
+
+    @strawberry.mutation(description="Remove one supplement of a contact.", permission_classes=WRITE)
+    @user_errors_in(SupplementDeletePayload)
+    async def supplement_delete(self, info: Info, ref: str, key: str) -> SupplementDeletePayload:
+        ctx = info.context
+        doc, deleted = await delete_supplement(ctx.account_id, ctx.db, await ctx.config(), ref, key)
+        return SupplementDeletePayload(contact=Contact.from_doc(doc), deleted=deleted)
