@@ -302,12 +302,19 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     from app.db import connect
     from app.jobs.handlers import HANDLERS
     from app.jobs.runner import JobRunner
+    from app.secrets_box import SecretsBox
 
     async def run() -> None:
         client = connect(settings)
         db = client[settings.mongodb_db]
         await ensure_indexes(db)
-        runner = JobRunner(db, client, HANDLERS, lease=timedelta(seconds=settings.job_lease_s))
+        runner = JobRunner(
+            db,
+            client,
+            HANDLERS,
+            lease=timedelta(seconds=settings.job_lease_s),
+            secrets=SecretsBox.from_settings(settings),
+        )
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, runner.stop)

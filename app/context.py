@@ -26,6 +26,7 @@ from app.connection import PageByParentLoader
 from app.contacts.refs import IdentifierKeys
 from app.db import Database, Document
 from app.pagination import PerParentQuery
+from app.secrets_box import SecretsBox
 from app.settings import Settings
 
 T = TypeVar("T")
@@ -73,10 +74,12 @@ class Services:
     shutting_down: bool = False
     principals: PrincipalCache = field(default_factory=PrincipalCache)
     accounts: AccountConfigCache = field(init=False)
+    secrets: SecretsBox | None = field(init=False)  # seals credentials queued jobs need
     on_shutdown: list[Callable[[], None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.accounts = AccountConfigCache(self.settings.account_cache_s)
+        self.secrets = SecretsBox.from_settings(self.settings)
 
     def begin_shutdown(self) -> None:
         """Stop taking work (SIGTERM): /readyz answers 503, the job worker hands its job back."""

@@ -278,7 +278,13 @@ def create_app(settings: Settings, *, mongo_listeners: Sequence[CommandListener]
         db = client[settings.mongodb_db]
         await database.ensure_indexes(db)
         services = app.state.services = Services(settings=settings, client=client, db=db)
-        runner = JobRunner(db, client, HANDLERS, lease=timedelta(seconds=settings.job_lease_s))
+        runner = JobRunner(
+            db,
+            client,
+            HANDLERS,
+            lease=timedelta(seconds=settings.job_lease_s),
+            secrets=services.secrets,
+        )
         services.on_shutdown.append(runner.stop)
         worker = asyncio.create_task(runner.run_forever()) if settings.run_jobs else None
         _tune_gc(settings.gc_threshold)

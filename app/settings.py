@@ -124,6 +124,13 @@ class Settings(BaseSettings):
         alias="CONTACTGRAPH_METRICS_TOKEN",
         description="If set, /metrics answers only requests with 'Authorization: Bearer <this token>'.",
     )
+    secrets_key: SecretStr | None = Field(
+        default=None,
+        alias="CONTACTGRAPH_SECRETS_KEY",
+        description="Fernet key(s), comma-separated (the first seals), for FTP/SFTP credentials of queued "
+        "exports; every replica and worker needs the same. Unset: generated into the data dir in "
+        "development, FTP/SFTP destinations refused in production.",
+    )
     max_body_bytes: int = Field(default=1_048_576, alias="CONTACTGRAPH_MAX_BODY_BYTES")
     introspection: bool | None = Field(
         default=None,

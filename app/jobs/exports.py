@@ -1,6 +1,7 @@
 """contactProfileExport: the whole profile of a contact as one JSON file (contact,
 attributes, lists, cart, supplements, orders, every activity), downloadable from an
-authenticated URL: the machine-readable export a data-subject request needs."""
+authenticated URL, or uploaded to an FTP/SFTP destination (app.jobs.destinations): the
+machine-readable export a data-subject request needs."""
 
 from __future__ import annotations
 
@@ -15,21 +16,54 @@ from app.commerce import repository as orders
 from app.contacts import repository as contacts
 from app.contacts.refs import IdentifierKeys, find_by_ref
 from app.db import Database, Document
-from app.errors import DomainError, ErrorCode
+from app.errors import DomainError, ErrorCode, Problem
 from app.scalars import to_json_value
+from app.secrets_box import SealedUnreadable, SecretsBox
 
 from . import repository
+from .destinations import (
+    DestinationData,
+    UploadFailed,
+    check_destination,
+    location,
+    public_part,
+    secret_part,
+    upload,
+)
 from .runner import JobContext, JobFailed
 
 KIND = "profile_export"
 _HIDDEN = ("accountId", "_id")
 
 
-async def create_profile_export(account_id: str, db: Database, keys: IdentifierKeys, ref: str) -> Document:
+async def create_profile_export(
+    account_id: str,
+    db: Database,
+    keys: IdentifierKeys,
+    ref: str,
+    destination: DestinationData | None = None,
+    secrets: SecretsBox | None = None,
+) -> Document:
+    destination = destination or DestinationData()
+    problems = check_destination(destination)
+    if not problems and destination.uploads and secrets is None:
+        problems.append(
+            Problem(
+                ErrorCode.VALIDATION_ERROR,
+                "FTP/SFTP destinations need CONTACTGRAPH_SECRETS_KEY set on this server",
+                ("destination", "type"),
+            )
+        )
+    if problems:
+        raise DomainError(problems)
     contact = await find_by_ref(account_id, db, keys, ref)
     if contact is None:
         raise DomainError.one(ErrorCode.CONTACTS_CONTACT_NOT_FOUND, "Contact not found", ("ref",))
-    return await repository.insert(account_id, db, KIND, {"cID": contact["_id"], "ref": ref}, None)
+    given: Document = {"cID": contact["_id"], "ref": ref, "destination": {"type": destination.type}}
+    if destination.uploads:
+        assert secrets is not None
+        given["destination"] = {**public_part(destination), "sealed": secrets.seal(secret_part(destination))}
+    return await repository.insert(account_id, db, KIND, given, None)
 
 
 def _public(doc: Document) -> Document:
@@ -60,12 +94,40 @@ async def run_profile_export(ctx: JobContext) -> Document:
     if contact is None:
         raise JobFailed("The contact no longer exists")
     ctx.counts.update(itemsTotalCount=1, itemsCompletedCount=0, personCount=1)
+    filename = f"profile-{cid}.json"
+    destination = ctx.job["input"].get("destination") or {}
+    if destination.get("type") in ("ftp", "sftp"):
+        try:
+            size = await upload(
+                destination,
+                _opened(ctx, destination),
+                filename,
+                _profile_json(ctx.account_id, ctx.db, contact),
+            )
+        except UploadFailed as exc:
+            raise JobFailed(str(exc)) from None
+        finally:  # the credentials are needed no longer: the job keeps no copy, even sealed
+            await repository.forget_sealed(ctx.account_id, ctx.db, ctx.job["_id"])
+        ctx.counts["itemsCompletedCount"] = 1
+        return {"destination": location(destination, filename), "size": size, "filename": filename}
     file_id, size = await repository.store_file(
         ctx.account_id,
         ctx.db,
-        f"profile-{cid}.json",
+        filename,
         "application/json",
         _profile_json(ctx.account_id, ctx.db, contact),
     )
     ctx.counts["itemsCompletedCount"] = 1
-    return {"fileId": file_id, "size": size, "filename": f"profile-{cid}.json"}
+    return {"fileId": file_id, "size": size, "filename": filename}
+
+
+def _opened(ctx: JobContext, destination: Document) -> Document:
+    if ctx.secrets is None:
+        raise JobFailed("This worker has no CONTACTGRAPH_SECRETS_KEY to open the destination's credentials")
+    try:
+        return ctx.secrets.open(destination.get("sealed") or "")
+    except SealedUnreadable:
+        raise JobFailed(
+            "The destination's credentials were sealed with another CONTACTGRAPH_SECRETS_KEY "
+            "(or were already used): export again"
+        ) from None

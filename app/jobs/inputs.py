@@ -14,6 +14,7 @@ from app.errors import ErrorCode
 from app.graphql_errors import InputError
 from app.scalars import JSON, DateTimeOrTimestamp
 
+from .destinations import DestinationData
 from .types import JobKind, JobState
 
 
@@ -54,6 +55,48 @@ class ContactsImportInput:
         default_factory=list, description="Add every imported contact to these."
     )
     error_policy: ImportErrorPolicy = ImportErrorPolicy.SKIP_FAILED_ROWS
+
+
+@strawberry.enum(description="Where a profile export goes (Cordial's destination types).")
+class ExportDestinationType(Enum):
+    AWS = strawberry.enum_value(
+        "aws", description="Kept downloadable from the job's resultUrl (the default)."
+    )
+    FTP = strawberry.enum_value("ftp", description="Uploaded to an FTP server.")
+    SFTP = strawberry.enum_value("sftp", description="Uploaded to an SFTP server.")
+
+
+@strawberry.input(
+    description="Cordial's destination: FTP and SFTP need server, port, username, path and a password "
+    "(SFTP: or a private key). Credentials are sealed until the upload and never shown again."
+)
+class ExportDestinationInput:
+    type: ExportDestinationType = ExportDestinationType.AWS
+    server: str | None = strawberry.field(default=None, description="Domain or IP address.")
+    port: int | None = strawberry.field(default=None, description="21 for FTP, 22 for SFTP, usually.")
+    username: str | None = None
+    password: str | None = None
+    key: str | None = strawberry.field(
+        default=None, description="SFTP: an unencrypted private key (OpenSSH or PEM) instead of a password."
+    )
+    path: str | None = strawberry.field(default=None, description="The folder the JSON file is written to.")
+    host_key: str | None = strawberry.field(
+        default=None,
+        description="SFTP: the server's public host key ('ssh-ed25519 AAAA...'); given, the connection "
+        "is refused unless it matches.",
+    )
+
+    def to_data(self) -> DestinationData:
+        return DestinationData(
+            type=str(self.type.value),
+            server=self.server,
+            port=self.port,
+            username=self.username,
+            password=self.password,
+            key=self.key,
+            path=self.path,
+            host_key=self.host_key,
+        )
 
 
 @strawberry.input(

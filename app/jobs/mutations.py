@@ -15,7 +15,7 @@ from app.inputs import plain
 from . import exports, imports, reports, repository
 from .exports import create_profile_export
 from .imports import ImportRequest, create_import
-from .inputs import ActivityReportCreateInput, ContactsImportInput, own_id
+from .inputs import ActivityReportCreateInput, ContactsImportInput, ExportDestinationInput, own_id
 from .reports import ReportRequest, create_report, delete_report
 from .types import ActivityReport, Job
 
@@ -67,13 +67,23 @@ class JobMutations:
         return JobPayload(job=Job.from_doc(await create_import(ctx.account_id, ctx.db, request)))
 
     @strawberry.mutation(
-        description="Export a contact's whole profile (with every activity) as a JSON file.",
+        description="Export a contact's whole profile (with every activity) as a JSON file: downloadable "
+        "from the job, or uploaded to an FTP/SFTP destination.",
         permission_classes=READ,
     )
     @user_errors_in(JobPayload)
-    async def contact_profile_export(self, info: Info, ref: str) -> JobPayload:
+    async def contact_profile_export(
+        self, info: Info, ref: str, destination: ExportDestinationInput | None = None
+    ) -> JobPayload:
         ctx = info.context
-        job = await create_profile_export(ctx.account_id, ctx.db, await ctx.identifier_keys(), ref)
+        job = await create_profile_export(
+            ctx.account_id,
+            ctx.db,
+            await ctx.identifier_keys(),
+            ref,
+            destination.to_data() if destination else None,
+            ctx.services.secrets,
+        )
         return JobPayload(job=Job.from_doc(job))
 
     @strawberry.mutation(

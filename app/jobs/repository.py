@@ -81,6 +81,13 @@ async def heartbeat(
     )
 
 
+async def forget_sealed(account_id: str, db: Database, job_id: ObjectId) -> None:
+    """Drop the sealed credentials of a job's destination once the upload is over."""
+    await db[JOBS].update_one(
+        scoped(account_id, {"_id": job_id}), {"$unset": {"input.destination.sealed": ""}}
+    )
+
+
 async def release(account_id: str, db: Database, job_id: ObjectId, owner: str) -> bool:
     """Hand a running job back to the queue: claimable at once by any worker, with its
     progress kept and this claim not counted as an attempt."""

@@ -22,6 +22,7 @@ from pymongo import AsyncMongoClient
 
 from app import process_wide
 from app.db import Database, Document
+from app.secrets_box import SecretsBox
 
 from . import repository
 
@@ -58,6 +59,7 @@ class JobContext:
     counts: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    secrets: SecretsBox | None = None  # opens credentials sealed into the job (uploads)
 
     @property
     def account_id(self) -> str:
@@ -98,12 +100,14 @@ class JobRunner:
         lease: timedelta = timedelta(seconds=30),
         poll_interval: float = 0.5,
         owner: str | None = None,
+        secrets: SecretsBox | None = None,
     ) -> None:
         self.db = db
         self.client = client
         self.handlers = handlers
         self.lease = lease
         self.poll_interval = poll_interval
+        self.secrets = secrets
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._stopping = asyncio.Event()
 
@@ -138,6 +142,7 @@ class JobRunner:
             counts=dict(job.get("counts") or {}),
             errors=list(job.get("errors") or []),
             stopping=self._stopping,
+            secrets=self.secrets,
         )
         try:
             if handler is None:

@@ -110,13 +110,15 @@ class Job(DocNode):
         return JSON({k: v for k, v in (self.doc.get("result") or {}).items() if k != "fileId"})
 
     @strawberry.field(
-        description="Where to download the result (authenticated, kept 10 days), once completed."
+        description="Where to download the result (authenticated, kept 10 days), once completed; "
+        "null for an export uploaded to an FTP/SFTP destination (result.destination says where)."
     )
     def result_url(self, info: Info) -> str | None:
         if self.doc["state"] != "COMPLETED":
             return None
-        if self.doc["kind"] == "profile_export":
-            return f"{_base_url(info)}/downloads/jobs/{self.doc['_id']}"
+        if self.doc["kind"] == "profile_export":  # not when it was uploaded to a destination
+            has_file = "fileId" in (self.doc.get("result") or {})
+            return f"{_base_url(info)}/downloads/jobs/{self.doc['_id']}" if has_file else None
         if self.doc["kind"] == "activity_report":
             return f"{_base_url(info)}/downloads/reports/{self.doc['input']['reportId']}/aggregated.csv"
         return None
