@@ -152,5 +152,10 @@ class MaskUnexpectedErrors(MaskErrors):
 
 def is_fault(error: GraphQLError) -> bool:
     """An error nobody raised on purpose (a bug or an outage), as opposed to the client's own
-    mistake or a typed error."""
-    return error.original_error is not None and not isinstance(error.original_error, GraphQLError)
+    mistake or a typed error. A scalar refusing a literal while the document is validated
+    (``fromDate: "nonsense"``) carries the scalar's ValueError but no path: the client's
+    mistake, like a refused variable."""
+    original = error.original_error
+    if original is None or isinstance(original, GraphQLError):
+        return False
+    return not (error.path is None and isinstance(original, ValueError | TypeError))

@@ -310,6 +310,28 @@ async def test_malformed_entity_representations_get_typed_errors(
     assert why in body["errors"][0]["message"]
 
 
+@pytest.mark.parametrize(
+    "literal",
+    [
+        '{ activities(where: {ats: {lt: "nonsense"}}) { totalCount } }',
+        'mutation { activityReportCreate(input: {title: "t", selectedFields: ["email"], '
+        'filters: {fromDate: ""}}) { userErrors { code } } }',
+        'mutation { activityReportCreate(input: {title: "t", selectedFields: ["email"], '
+        "filters: {fromDate: -5}}) { userErrors { code } } }",
+    ],
+)
+async def test_a_scalar_literal_the_scalar_refuses_is_a_validation_error_not_a_fault(
+    production: httpx.AsyncClient, literal: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    response = await production.post("/graphql", json={"query": literal})
+    body = response.json()
+
+    assert "data" not in body
+    assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert "Unexpected error" not in body["errors"][0]["message"]
+    assert "unexpected error" not in caplog.text
+
+
 async def test_a_valid_entity_beside_a_malformed_one_still_resolves(
     api: Api, production: httpx.AsyncClient
 ) -> None:
