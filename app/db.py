@@ -7,6 +7,7 @@ account (see ``scoped``).
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, OperationFailure
 from pymongo.monitoring import CommandListener
 
 from app.pagination import PerParentQuery, seek_expression
@@ -424,6 +425,27 @@ async def watch(
     document (so no account): ``deletes=True`` lets them through only when ``match`` pins
     ``documentKey._id`` to one document the caller has checked is this account's. The
     driver resumes the stream by itself after transient errors."""
+    pipeline = _change_pipeline(account_id, match, deletes)
+    async with await collection.watch(pipeline, full_document="updateLookup") as stream:
+        async for change in stream:
+            yield change
+
+
+# ChangeStreamHistoryLost, ChangeStreamFatalError: the position left the oplog.
+_HISTORY_LOST = (286, 280)
+# FailedToParse, BadValue, Unauthorized (another namespace), InvalidResumeToken.
+_BAD_TOKEN = (9, 2, 13, 260)
+
+
+class ResumeTokenExpired(Exception):
+    """A change stream cannot resume there: the oplog no longer holds that position."""
+
+
+class ResumeTokenInvalid(Exception):
+    """Not a resume token of this collection."""
+
+
+def _change_pipeline(account_id: str, match: Document, deletes: bool) -> list[Document]:
     if not account_id:
         raise ValueError("an account id is required for every change stream")
     account: Document = {"fullDocument.accountId": account_id}
@@ -431,7 +453,50 @@ async def watch(
         if not isinstance(match.get("documentKey._id"), ObjectId):
             raise ValueError("deletes carry no account: pin documentKey._id to one checked document")
         account = {"$or": [account, {"operationType": "delete"}]}
-    pipeline = [{"$match": {"$and": [match, account]}}]
-    async with await collection.watch(pipeline, full_document="updateLookup") as stream:
-        async for change in stream:
-            yield change
+    return [{"$match": {"$and": [match, account]}}]
+
+
+async def watch_resumable(
+    collection: Collection,
+    account_id: str,
+    match: Document,
+    *,
+    start_after: Document | None,
+    checkpoint_s: float,
+) -> AsyncGenerator[tuple[Document, Document | None], None]:
+    """``watch`` that can be resumed from any position: (resume token, change) pairs, the
+    token of each change being where to start after it, with MongoDB's ``startAfter`` (the
+    oplog position, so it holds across replicas, restarts and concurrent writers). Without
+    ``start_after`` the stream starts now. A ``(token, None)`` checkpoint comes first when
+    the stream starts now, then whenever ``checkpoint_s`` passed without a change and the
+    position moved on, so that a quiet stream's last token stays inside the oplog window.
+    Raises ResumeTokenExpired / ResumeTokenInvalid for a ``start_after`` it cannot use."""
+    pipeline = _change_pipeline(account_id, match, False)
+    try:
+        stream = await collection.watch(
+            pipeline, full_document="updateLookup", start_after=start_after, max_await_time_ms=1000
+        )
+    except OperationFailure as exc:
+        if exc.code in _HISTORY_LOST:
+            raise ResumeTokenExpired(str(exc)) from exc
+        if start_after is not None and exc.code in _BAD_TOKEN:
+            raise ResumeTokenInvalid(str(exc)) from exc
+        raise
+    async with stream:
+        last: Document | None = None
+        if start_after is None and stream.resume_token is not None:
+            last = dict(stream.resume_token)
+            yield last, None
+        quiet_since = time.monotonic()
+        while stream.alive:
+            change = await stream.try_next()
+            if change is not None:
+                last = dict(change["_id"])
+                quiet_since = time.monotonic()
+                yield last, change
+            elif time.monotonic() - quiet_since >= checkpoint_s:
+                quiet_since = time.monotonic()
+                token = stream.resume_token
+                if token is not None and dict(token) != last:
+                    last = dict(token)
+                    yield last, None

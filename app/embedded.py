@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -91,8 +92,10 @@ class EmbeddedMongo:
         test_commands: bool = False,
         startup_timeout_s: float = 30.0,
         port: int | None = None,
+        extra_args: Sequence[str] = (),
     ) -> None:
         self.storage = storage
+        self.extra_args = tuple(extra_args)
         self.test_commands = test_commands
         self.startup_timeout_s = startup_timeout_s
         self.port = port or _free_port()
@@ -124,6 +127,7 @@ class EmbeddedMongo:
         ]  # fmt: skip
         if self.test_commands:
             cmd.append("--enable-test-commands")
+        cmd.extend(self.extra_args)
         log_dir = self.storage if self.storage is not None else Path(os.devnull).parent
         self._log_file = log_dir / "secantus.log" if self.storage is not None else None
         log_out = open(self._log_file, "ab") if self._log_file else None  # noqa: SIM115 - the child's, closed below

@@ -23,6 +23,7 @@ from app.db import (
     scoped,
     under,
     watch,
+    watch_resumable,
 )
 from app.db import count as db_count
 from app.db import find_page as db_find_page
@@ -135,6 +136,18 @@ async def find_messages(account_id: str, db: Database, ids: Sequence[Any]) -> li
         .find(scoped(account_id, {"_id": {"$in": list(ids)}}), max_time_ms=MAX_TIME.request)
         .to_list()
     )
+
+
+async def stream_inserted(
+    account_id: str, db: Database, query: Document, after: Document | None, checkpoint_s: float
+) -> AsyncIterator[tuple[Document, Document | None]]:
+    """(resume token, activity or None for a checkpoint): this account's activities matching
+    ``query`` recorded after the token ``after`` (or from now), then live."""
+    match = {"operationType": "insert", **under("fullDocument.", query)}
+    async for token, change in watch_resumable(
+        db[ACTIVITIES], account_id, match, start_after=after, checkpoint_s=checkpoint_s
+    ):
+        yield token, (change["fullDocument"] if change is not None else None)
 
 
 async def watch_inserted(account_id: str, db: Database, query: Document) -> AsyncIterator[Document]:
