@@ -49,6 +49,7 @@ class Principal:
     account_id: str
     key_id: str
     scopes: frozenset[ScopeName]
+    key_name: str = ""  # the API key's name, as consent history entries record it
 
     def allows(self, scope: ScopeName) -> bool:
         # `admin` is the account owner's key: it may do everything.

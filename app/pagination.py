@@ -160,6 +160,22 @@ class Page:
         return encode_cursor(self.sort, doc)
 
 
+def page_of_list(docs: Sequence[dict[str, Any]], sort: SortKey, first: int | None, after: str | None) -> Page:
+    """A page of documents already in memory (each with an ``_id``), in ``sort`` order."""
+    size = page_size(first)
+    ordered = sorted(docs, key=lambda d: (_get_path(d, sort.field), d["_id"]), reverse=sort.descending)
+    if after is not None:
+        position = decode_cursor(after, sort)
+        mark = (position.value, position.id)
+
+        def beyond(doc: dict[str, Any]) -> bool:
+            key = (_get_path(doc, sort.field), doc["_id"])
+            return key < mark if sort.descending else key > mark
+
+        ordered = [d for d in ordered if beyond(d)]
+    return Page(docs=ordered[:size], sort=sort, has_next=len(ordered) > size, has_previous=after is not None)
+
+
 def make_page(docs: list[dict[str, Any]], size: int, sort: SortKey, after: str | None) -> Page:
     """``docs`` were fetched with ``limit(size + 1)``: the extra one only says there is more."""
     return Page(docs=docs[:size], sort=sort, has_next=len(docs) > size, has_previous=after is not None)

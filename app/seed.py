@@ -22,6 +22,7 @@ from app.activities.retention import RETENTION_MONTHS, add_months, expire_at
 from app.auth import ALL_SCOPES
 from app.commerce import repository as orders_repository
 from app.contacts import repository as contacts_repository
+from app.contacts.consent import ConsentSource, consent_changes
 from app.db import ACTIVITIES, CONTACTS, ORDERS, Database, Document, indexes_built_after
 
 FIRST = [
@@ -68,6 +69,7 @@ LAST = [
     "Reyes",
     "Walsh",
 ]
+SEED = ConsentSource("seed")
 DOMAINS = ["example.com", "example.org", "mail.example.net", "shop.example.io"]
 CITIES = [
     ("San Diego", "CA", "92101", -117.16, 32.72),
@@ -246,6 +248,16 @@ def _contact(rng: random.Random, ids: random.Random, i: int, now: datetime) -> D
         "lastModified": modified,
         "version": 1,
     }
+    # The consent history the API would have written: the channels as created, then the
+    # unsubscribe of an unsubscribed contact.
+    first_state = {**email, "subscribeStatus": "subscribed"} if status == "unsubscribed" else email
+    created_doc = {"channels": {**channels, "email": first_state}}
+    history = consent_changes(None, created_doc, SEED, created)
+    if status == "unsubscribed":
+        history += consent_changes(created_doc, doc, SEED, modified)
+    for entry in history:  # ids from the seed's generator: the same seed, the same data
+        entry["_id"] = ObjectId(ObjectId.from_datetime(entry["at"]).binary[:4] + ids.randbytes(8))
+    doc["consentHistory"] = history
     fruits = rng.sample(FRUITS, rng.randint(0, 4))
     if fruits:
         doc["attributes"]["fav_fruits"] = fruits

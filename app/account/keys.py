@@ -48,4 +48,5 @@ async def authenticate(db: Database, key: str) -> Principal | None:
         account_id=doc["accountId"],
         key_id=doc["_id"],
         scopes=frozenset(ScopeName(s) for s in doc.get("scopes", []) if s in ScopeName._value2member_map_),
+        key_name=str(doc.get("name") or ""),
     )

@@ -10,7 +10,8 @@ from app.scalars import JSON
 
 from .attributes import AttributeChange
 from .channels import AddressChannelChange, ChannelChanges, PushTokenChange
-from .types import SubscribeStatus
+from .consent import ConsentSource
+from .status import SubscribeStatus
 from .writes import ContactWrite
 
 
@@ -96,11 +97,12 @@ class ContactInput:
         default=None, description="Updates: refuse the write unless the contact is at this version."
     )
 
-    def to_write(self) -> ContactWrite:
+    def to_write(self, source: ConsentSource | None = None) -> ContactWrite:
         return ContactWrite(
             channels=self.channels.to_changes() if self.channels else None,
             attributes=tuple(a.to_change() for a in self.attributes or ()),
             lists=tuple((m.key, m.member) for m in self.lists or ()),
             force_subscribe=self.force_subscribe,
             expected_version=self.expected_version,
+            source=source,
         )

@@ -37,6 +37,7 @@ from app.db import Client, Database, Document, DuplicateKey, transaction
 from app.errors import DomainError, ErrorCode, Problem
 
 from . import repository
+from .consent import ConsentSource, appended, consent_changes, merged_history
 from .refs import find_by_ref
 from .writes import check_size, duplicate_error, stamp
 
@@ -174,7 +175,10 @@ async def preview_merge(
     source, destination = await _pair(account_id, db, config, source_ref, destination_ref)
     events = await activities.count(account_id, db, {"cID": source["_id"]})
     placed = await orders.count(account_id, db, {"cID": source["_id"]})
-    doc = stamp(merged_document(source, destination, chosen), datetime.now(UTC))
+    now = datetime.now(UTC)
+    doc = stamp(
+        _with_history(source, destination, merged_document(source, destination, chosen), now, None), now
+    )
     return _result(doc, source["_id"], events, placed, chosen)
 
 
@@ -186,6 +190,7 @@ async def merge_contacts(
     source_ref: str,
     destination_ref: str,
     options: Mapping[str, str | None],
+    api_key: str | None = None,
 ) -> MergeResult:
     chosen = check_options(options)
     outcome: dict[str, MergeResult] = {}
@@ -193,7 +198,9 @@ async def merge_contacts(
     async def merge(session: Any) -> None:
         source, destination = await _pair(account_id, db, config, source_ref, destination_ref, session)
         src, dst = source["_id"], destination["_id"]
-        doc = stamp(merged_document(source, destination, chosen), datetime.now(UTC))
+        now = datetime.now(UTC)
+        merged = merged_document(source, destination, chosen)
+        doc = stamp(_with_history(source, destination, merged, now, api_key), now)
         check_size(doc, ("input",))
         if chosen["events"] == "merge":
             events = await activities.move_to_contact(account_id, db, src, dst, session)
@@ -219,6 +226,22 @@ async def merge_contacts(
     except DuplicateKey as exc:
         raise duplicate_error(exc, ("input",)) from exc
     return outcome["result"]
+
+
+def _with_history(
+    source: Document, destination: Document, merged: Document, now: datetime, api_key: str | None
+) -> Document:
+    """Both contacts' consent history (the source's marked merged), then what the merge
+    itself changed on the survivor's channels."""
+    dropped = int(source.get("consentHistoryDropped", 0)) + int(destination.get("consentHistoryDropped", 0))
+    base = {**merged, "consentHistory": [], "consentHistoryDropped": dropped}
+    changes = consent_changes(
+        destination, merged, ConsentSource("merge", "contactMerge", api_key=api_key), now
+    )
+    doc = appended(base, [*merged_history(source, destination), *changes])
+    if not doc.get("consentHistoryDropped"):
+        doc.pop("consentHistoryDropped", None)
+    return doc
 
 
 def _result(

@@ -11,6 +11,7 @@ from app.context import Info
 from app.graphql_errors import UserError, user_errors_in
 from app.scalars import JSON
 
+from .consent import ConsentSource
 from .create import create_contact, upsert_contact
 from .delete import delete_contact
 from .inputs import ContactInput
@@ -22,6 +23,13 @@ from .unsubscribe import unsubscribe_contact
 from .update import update_contact
 
 WRITE = [requires(ScopeName.CONTACTS_WRITE)]
+
+
+def consent_source(info: Info) -> ConsentSource:
+    """This mutation, as the consent history names who changed a channel."""
+    return ConsentSource(
+        "mutation", operation=info.field_name, api_key=info.context.principal.key_name or None
+    )
 
 
 @strawberry.type
@@ -66,7 +74,9 @@ class ContactMutations:
     @user_errors_in(ContactPayload)
     async def contact_create(self, info: Info, input: ContactInput) -> ContactPayload:
         ctx = info.context
-        doc = await create_contact(ctx.account_id, ctx.db, await ctx.config(), input.to_write())
+        doc = await create_contact(
+            ctx.account_id, ctx.db, await ctx.config(), input.to_write(consent_source(info))
+        )
         return ContactPayload(contact=Contact.from_doc(doc))
 
     @strawberry.mutation(
@@ -76,14 +86,18 @@ class ContactMutations:
     @user_errors_in(ContactUpsertPayload)
     async def contact_upsert(self, info: Info, input: ContactInput) -> ContactUpsertPayload:
         ctx = info.context
-        doc, created = await upsert_contact(ctx.account_id, ctx.db, await ctx.config(), input.to_write())
+        doc, created = await upsert_contact(
+            ctx.account_id, ctx.db, await ctx.config(), input.to_write(consent_source(info))
+        )
         return ContactUpsertPayload(contact=Contact.from_doc(doc), created=created)
 
     @strawberry.mutation(description="Change a contact; all or nothing.", permission_classes=WRITE)
     @user_errors_in(ContactPayload)
     async def contact_update(self, info: Info, ref: str, input: ContactInput) -> ContactPayload:
         ctx = info.context
-        doc = await update_contact(ctx.account_id, ctx.db, await ctx.config(), ref, input.to_write())
+        doc = await update_contact(
+            ctx.account_id, ctx.db, await ctx.config(), ref, input.to_write(consent_source(info))
+        )
         return ContactPayload(contact=Contact.from_doc(doc))
 
     @strawberry.mutation(
@@ -117,6 +131,7 @@ class ContactMutations:
             input.source_contact,
             input.destination_contact,
             input.options.to_options(),
+            api_key=info.context.principal.key_name or None,
         )
         return ContactMergePayload.of(result)
 
@@ -135,7 +150,14 @@ class ContactMutations:
     ) -> ContactUnsubscribePayload:
         ctx = info.context
         doc, changed = await unsubscribe_contact(
-            ctx.account_id, ctx.db, ctx.services.client, await ctx.config(), ref, channel, mc_id
+            ctx.account_id,
+            ctx.db,
+            ctx.services.client,
+            await ctx.config(),
+            ref,
+            channel,
+            mc_id,
+            consent_source(info),
         )
         return ContactUnsubscribePayload(contact=Contact.from_doc(doc), changed=changed)
 

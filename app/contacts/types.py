@@ -32,35 +32,51 @@ from app.inputs import DateTimeFilter, KeyedValueFilter, SortDirection, plain
 from app.pagination import PerParentQuery, SortKey, decode_cursor, make_page, page_size
 from app.scalars import JSON, DateTime
 
-
-@strawberry.enum(description="A channel's subscription status (promotional messages need SUBSCRIBED).")
-class SubscribeStatus(Enum):
-    NONE = "none"
-    SUBSCRIBED = "subscribed"
-    UNSUBSCRIBED = "unsubscribed"
+from .consent import entries_for, status_at
+from .consent_types import ConsentChange, history_connection
+from .status import SubscribeStatus, subscribe_status
 
 
-def _status(channel: Document) -> SubscribeStatus:
-    try:
-        return SubscribeStatus(channel.get("subscribeStatus") or "none")
-    except ValueError:
-        return SubscribeStatus.NONE
+@strawberry.type
+class _Consent:
+    """What both channel types share: the status, as of now or of a past instant, and the
+    history of changes (app.contacts.consent)."""
+
+    status: strawberry.Private[SubscribeStatus]
+    entries: strawberry.Private[list[Document]]
+
+    @strawberry.field(
+        description="Now, or as of `at` from the consent history (NONE when no entry of the channel "
+        "reaches back to `at`: no consent on record)."
+    )
+    def subscribe_status(self, at: DateTime | None = None) -> SubscribeStatus:
+        if at is None:
+            return self.status
+        return subscribe_status(status_at(self.entries, at))
+
+    @strawberry.field(
+        description="Every change of this channel's subscribeStatus or invalid flag, oldest first "
+        "(create, update, unsubscribe, import, merge, forceSubscribe), with who made it."
+    )
+    @input_errors
+    def history(self, first: int | None = None, after: str | None = None) -> Connection[ConsentChange]:
+        return history_connection(self.entries, first, after)
 
 
 @strawberry.type(description="An addressable channel (email or sms) of a contact.")
-class AddressChannel:
+class AddressChannel(_Consent):
     address: str | None
-    subscribe_status: SubscribeStatus
     invalid: bool = strawberry.field(description="True after a hard bounce: nothing is sent.")
     subscribed_at: DateTime | None
     unsubscribed_at: DateTime | None
     unsubscribe_mc_id: str | None = strawberry.field(name="unsubscribeMcID")
 
     @classmethod
-    def from_doc(cls, doc: Document) -> AddressChannel:
+    def from_doc(cls, doc: Document, entries: list[Document]) -> AddressChannel:
         return cls(
+            status=subscribe_status(doc.get("subscribeStatus")),
+            entries=entries,
             address=doc.get("address"),
-            subscribe_status=_status(doc),
             invalid=bool(doc.get("invalid", False)),
             subscribed_at=doc.get("subscribedAt"),
             unsubscribed_at=doc.get("unsubscribedAt"),
@@ -69,18 +85,19 @@ class AddressChannel:
 
 
 @strawberry.type(description="A push token of a contact's app install.")
-class PushChannel:
+class PushChannel(_Consent):
     token: str
     platform: str | None
-    subscribe_status: SubscribeStatus
     invalid: bool
 
     @classmethod
-    def from_doc(cls, doc: Document) -> PushChannel:
+    def from_doc(cls, doc: Document, entries: list[Document]) -> PushChannel:
+        token = str(doc.get("token", ""))
         return cls(
-            token=str(doc.get("token", "")),
+            status=subscribe_status(doc.get("subscribeStatus")),
+            entries=[e for e in entries if e.get("token") == token],
+            token=token,
             platform=doc.get("platform"),
-            subscribe_status=_status(doc),
             invalid=bool(doc.get("invalid", False)),
         )
 
@@ -118,10 +135,12 @@ class Contact(DocNode):
     @strawberry.field
     def channels(self) -> Channels:
         channels = self.doc.get("channels") or {}
+        email, sms = channels.get("email"), channels.get("sms")
+        push = entries_for(self.doc, "push")
         return Channels(
-            email=AddressChannel.from_doc(channels["email"]) if channels.get("email") else None,
-            sms=AddressChannel.from_doc(channels["sms"]) if channels.get("sms") else None,
-            push=[PushChannel.from_doc(p) for p in channels.get("push") or []],
+            email=AddressChannel.from_doc(email, entries_for(self.doc, "email")) if email else None,
+            sms=AddressChannel.from_doc(sms, entries_for(self.doc, "sms")) if sms else None,
+            push=[PushChannel.from_doc(p, push) for p in channels.get("push") or []],
         )
 
     @strawberry.field(description="All attribute values, keyed by attribute key.")

@@ -16,6 +16,7 @@ from app.db import Client, Database, Document, transaction
 from app.errors import DomainError, ErrorCode
 
 from . import repository
+from .consent import ConsentSource, with_consent_history
 from .refs import find_by_ref
 from .writes import mutate_contact
 
@@ -30,6 +31,7 @@ async def unsubscribe_contact(
     ref: str,
     channel: str,
     mc_id: str | None,
+    source: ConsentSource | None = None,
 ) -> tuple[Document, bool]:
     """Returns the contact and whether anything changed."""
     if channel not in CHANNELS:
@@ -45,6 +47,10 @@ async def unsubscribe_contact(
         )
 
     def change(current: Document, now: datetime) -> Document:
+        updated = _unsubscribe(current, now)
+        return with_consent_history(current, updated, source, now, mc_id=mc_id)
+
+    def _unsubscribe(current: Document, now: datetime) -> Document:
         channels = current.get("channels") or {}
         if channel == "push":
             tokens = channels.get("push") or []

@@ -24,6 +24,7 @@ from app.sizes import MAX_CONTACT_BYTES, bson_size, describe_bytes
 from . import repository
 from .attributes import AttributeChange, apply_changes, missing_required
 from .channels import ChannelChanges, apply_channels
+from .consent import ConsentSource, with_consent_history
 from .refs import find_by_ref
 
 MAX_ATTEMPTS = 30
@@ -40,6 +41,7 @@ class ContactWrite:
     force_subscribe: bool = False
     expected_version: int | None = None
     path: tuple[str, ...] = field(default=("input",))
+    source: ConsentSource | None = None  # who asks: recorded in the consent history
 
 
 def apply_write(current: Document, write: ContactWrite, config: AccountConfig, now: datetime) -> Document:
@@ -55,6 +57,7 @@ def apply_write(current: Document, write: ContactWrite, config: AccountConfig, n
             path=(*write.path, "channels"),
         )
         problems.extend(found)
+        doc = with_consent_history(current, doc, write.source, now, forced=write.force_subscribe)
     if write.attributes:
         doc["attributes"], found = apply_changes(
             doc.get("attributes") or {},

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from app.account.attributes import AttributeType, resolve_path
@@ -19,6 +19,7 @@ from app.account.config import AccountConfig, load_account_config
 from app.contacts.attributes import AttributeChange
 from app.contacts.bulk import upsert_many
 from app.contacts.channels import AddressChannelChange, ChannelChanges, PushTokenChange
+from app.contacts.consent import ConsentSource
 from app.contacts.writes import ContactWrite
 from app.db import Database, Document
 from app.errors import DomainError, ErrorCode, Problem
@@ -171,7 +172,7 @@ def _drop_unknown_lists(write: ContactWrite, config: AccountConfig) -> tuple[Con
     if not unknown:
         return write, []
     kept = tuple((k, m) for k, m in write.lists if k in config.lists)
-    return ContactWrite(write.channels, write.attributes, kept, write.force_subscribe), unknown
+    return replace(write, lists=kept), unknown
 
 
 def _describe(problems: list[Problem]) -> str:
@@ -213,7 +214,9 @@ async def run_import(ctx: JobContext) -> Document:
     else:
         rows = job_input["rows"]
     lists: list[str] = job_input.get("lists") or []
-    run = _Run(ctx, config, [_write(row, lists) for row in rows], job_input["errorPolicy"] == "REJECT_ALL")
+    source = ConsentSource("import", "contactsImport", job_id=str(ctx.job["_id"]))
+    writes = [replace(_write(row, lists), source=source) for row in rows]
+    run = _Run(ctx, config, writes, job_input["errorPolicy"] == "REJECT_ALL")
     checkpoint = ctx.job.get("checkpoint")
     if checkpoint is None:
         ctx.counts.update(dict.fromkeys(COUNTS, 0), itemsTotalCount=run.total)

@@ -263,8 +263,12 @@ def _selection(rng: random.Random, gtype: GraphQLObjectType, depth: int) -> str:
         arguments = REQUIRED_ARGUMENTS.get((gtype.name, name), "")
         if not arguments and any(isinstance(a.type, GraphQLNonNull) for a in field.args.values()):
             continue
-        if not arguments and "first" in field.args and rng.random() < 0.5:
-            arguments = f"(first: {rng.randint(0, 3)})"
+        if not arguments and "first" in field.args:
+            # one choice per field of a document: a field merged from a fragment has the same
+            # arguments (differing ones make the document invalid)
+            if (gtype.name, name) not in _FIRST:
+                _FIRST[(gtype.name, name)] = f"(first: {rng.randint(0, 3)})" if rng.random() < 0.5 else ""
+            arguments = _FIRST[(gtype.name, name)]
         named = get_named_type(field.type)
         alias = f"{name}_{index}: " if rng.random() < 0.25 else ""
         if is_leaf_type(named):
@@ -282,10 +286,14 @@ def _selection(rng: random.Random, gtype: GraphQLObjectType, depth: int) -> str:
     return " ".join(parts)
 
 
+_FIRST: dict[tuple[str, str], str] = {}
+
+
 def generated(count: int, seed: int = 20261122) -> list[str]:
     rng = random.Random(seed)
     documents = []
     for _ in range(count):
+        _FIRST.clear()
         template, type_name = ROOTS[rng.choice(sorted(ROOTS))]
         gtype = schema._schema.get_type(type_name)
         assert isinstance(gtype, GraphQLObjectType)
