@@ -58,11 +58,15 @@ loadtest: install
 	$(UV) sync --locked --all-extras --group load --python $(PYTHON)
 	$(BIN)/python -m bench.loadtest
 
-## Debian's Chromium and ChromeDriver for the GraphiQL browser test (root; CI runs it).
+## Debian's Chromium and ChromeDriver for the GraphiQL browser test, and Node.js for the
+## GraphQL-over-HTTP audit (root; CI runs it).
 browser:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
 		export DEBIAN_FRONTEND=noninteractive; \
 		apt-get install -y -q chromium chromium-driver || { apt-get update -q && apt-get install -y -q chromium chromium-driver; }; }
+	@command -v node >/dev/null && command -v npm >/dev/null || { \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y -q nodejs npm || { apt-get update -q && apt-get install -y -q nodejs npm; }; }
 
 ## Refresh the pinned GraphiQL build in app/static/graphiql from the npm registry.
 GRAPHIQL := graphiql@3.9.0 react@18.3.1 react-dom@18.3.1 graphql-ws@5.16.2
