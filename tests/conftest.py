@@ -82,15 +82,28 @@ class Api:
     keys: dict[str, str] = field(default_factory=dict)
 
     async def post(
-        self, query: str, variables: dict[str, Any] | None = None, *, key: str | None
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        key: str | None,
+        operation_name: str | None = None,
     ) -> httpx.Response:
         headers = {"Authorization": f"Bearer {key}"} if key else {}
-        return await self.http.post(
-            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
-        )
+        body: dict[str, Any] = {"query": query, "variables": variables or {}}
+        if operation_name is not None:
+            body["operationName"] = operation_name
+        return await self.http.post("/graphql", json=body, headers=headers)
 
-    async def gql(self, query: str, variables: dict[str, Any] | None = None, *, key: str) -> dict[str, Any]:
-        response = await self.post(query, variables, key=key)
+    async def gql(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        key: str,
+        operation_name: str | None = None,
+    ) -> dict[str, Any]:
+        response = await self.post(query, variables, key=key, operation_name=operation_name)
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body
