@@ -6,7 +6,7 @@ an Apollo Server 4 peer with DataLoader and the Node driver (Q1, Q2; installed f
 For each: p50 latency one request at a time; throughput, p50 and p99 at concurrency 16;
 server CPU per request (from /proc) against the floor's CPU for the same fetch; database
 commands per request (CommandListener, in-process). Writes bench/results/bench.json and
-bench/results/bench.md (the README's table).
+bench/results/bench.md (the table in docs/performance.md).
 
 Options: --contacts N (default 10,000 on MONGODB_URI, 1,000 on the embedded database,
 whose query planner scans collections), --quick (fewer requests), --no-peer (skip Apollo)."""

@@ -5,7 +5,10 @@ comment; ``<cID of EMAIL>`` in them is that demo contact's cID (ids differ per d
 
 from __future__ import annotations
 
+import asyncio
+import os
 import re
+import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -19,6 +22,7 @@ from app.seed import seed_demo
 from app.settings import Settings
 from tests.conftest import Api
 from tests.live import graphql_ws, live_server
+from tests.node import node_modules
 
 README = Path(__file__).parent.parent / "README.md"
 BLOCK = re.compile(r"^([ \t]*)```graphql\n(.*?)^[ \t]*```", re.S | re.M)
@@ -108,3 +112,70 @@ def test_no_example_needs_a_placeholder_edited(text: str) -> None:
     code = print_ast(parse(text))  # comments left out: they may say "<any ref>"
     assert "..." not in code.replace("... on", ""), text
     assert not re.search(r"<[^>]*>", code), text
+
+
+# -- the JavaScript and Python snippets, run as written against a live demo -------------
+
+SNIPPET = re.compile(r"^```(js|python)\n(.*?)^```", re.S | re.M)
+
+
+def snippets(language: str) -> str:
+    """The README's blocks of one language, joined in order (later ones use earlier names)."""
+    return "\n".join(body for lang, body in SNIPPET.findall(README.read_text()) if lang == language)
+
+
+async def _until(process: asyncio.subprocess.Process, marker: str, timeout: float) -> str:  # noqa: ASYNC109
+    """Output lines until one contains ``marker``; then the process is stopped."""
+    assert process.stdout is not None
+    lines: list[str] = []
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                line = (await process.stdout.readline()).decode()
+                assert line, "".join(lines) + (
+                    (await process.stderr.read()).decode() if process.stderr else ""
+                )
+                lines.append(line)
+                if marker in line:
+                    return "".join(lines)
+    finally:
+        if process.returncode is None:
+            process.kill()
+        await process.wait()
+
+
+@pytest.mark.parametrize("language", ["js", "python"])
+async def test_the_client_snippets_run_as_written(
+    api: Api, settings: Settings, language: str, tmp_path: Path
+) -> None:
+    seeded = await seed_demo(api.db, contacts=30, events_per_contact=2)
+    async with live_server(settings) as base:
+        code = snippets(language)
+        code = code.replace("http://127.0.0.1:8000", base).replace(
+            "ws://127.0.0.1:8000", base.replace("http", "ws")
+        )
+        code = code.replace('"cg_..."', f'"{seeded.api_key}"')
+        if language == "js":
+            script = await node_modules() / "readme-snippets.mjs"
+            script.write_text(code)
+            command = ["node", "--experimental-websocket", str(script)]
+            marker = "stream: (checkpoint)"
+        else:
+            script = tmp_path / "snippets.py"
+            script.write_text(code)
+            command = [sys.executable, str(script)]
+            marker = "'cursor'"
+        process = await asyncio.create_subprocess_exec(
+            *command,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        try:
+            out = await _until(process, marker, 60)
+        finally:
+            if language == "js":
+                script.unlink(missing_ok=True)
+    emails = [line for line in out.splitlines() if "@" in line and "stream" not in line]
+    assert len(emails) >= 10, out
+    assert marker in out
