@@ -179,3 +179,27 @@ async def test_the_client_snippets_run_as_written(
     emails = [line for line in out.splitlines() if "@" in line and "stream" not in line]
     assert len(emails) >= 10, out
     assert marker in out
+
+
+async def test_the_job_flow_with_curl_runs_as_written(api: Api, settings: Settings, tmp_path: Path) -> None:
+    text = README.read_text()
+    start = text.index("```sh\n", text.index("A job from start to finish")) + len("```sh\n")
+    script = text[start : text.index("```", start)]
+    seeded = await seed_demo(api.db, contacts=10, events_per_contact=2)
+    (tmp_path / ".data").mkdir()
+    (tmp_path / ".data" / "demo-api-key").write_text(seeded.api_key + "\n")
+    async with live_server(settings.model_copy(update={"run_jobs": True})) as base:
+        (tmp_path / "job.sh").write_text(script.replace("http://127.0.0.1:8000", base))
+        process = await asyncio.create_subprocess_exec(
+            "bash",
+            "-eu",
+            "job.sh",
+            cwd=tmp_path,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(process.communicate(), 120)
+
+    assert process.returncode == 0, (out.decode(), err.decode())
+    profile = orjson.loads((tmp_path / "profile.json").read_bytes())
+    assert profile["contact"]["attributes"]["custID"] == "C100007"
