@@ -12,6 +12,7 @@ import re
 import shutil
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
@@ -101,9 +102,10 @@ def test_the_committed_assets_match_their_checksums() -> None:
         assert hashlib.sha256((ASSETS / name).read_bytes()).hexdigest() == digest, name
 
 
-def run_in_chromium(url: str) -> tuple[str, list[str]]:
-    """Open GraphiQL, press Run on the first tab, return the response pane's text and
-    every resource URL the page loaded."""
+def run_in_chromium(base: str, record: dict[str, Any]) -> dict[str, Any]:
+    """Open GraphiQL; press Run on the first tab (its response), run the subscription tab
+    and record an event over HTTP (what the subscription then shows), open a new tab
+    ("+", its headers); and every resource URL the page loaded."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
@@ -116,37 +118,77 @@ def run_in_chromium(url: str) -> tuple[str, list[str]]:
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"):  # fmt: skip
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    try:
-        driver.get(url)
-        wait = WebDriverWait(driver, 30)
-        run = wait.until(
+    wait = WebDriverWait(driver, 30)
+
+    def run_and_read(until: str, act: Any = None) -> str:
+        wait.until(
             expected_conditions.element_to_be_clickable((By.CSS_SELECTOR, ".graphiql-execute-button"))
-        )
-        run.click()
+        ).click()
         deadline = time.monotonic() + 30
         text = ""
         while time.monotonic() < deadline:
+            if act is not None:
+                act()
             text = driver.find_element(By.CSS_SELECTOR, ".result-window").text
-            if "cID" in text:
+            if until in text:
                 break
-            time.sleep(0.2)
+            time.sleep(0.3)
+        return text
+
+    try:
+        driver.get(f"{base}/graphql")
+        first = run_and_read("cID")
+        tabs = driver.find_elements(By.CSS_SELECTOR, ".graphiql-tab")
+        tabs[-1].find_element(By.CSS_SELECTOR, "button").click()  # the subscription example
+        with httpx.Client(base_url=base) as http:
+            live = run_and_read("browse", lambda: http.post("/graphql", **record))
+            driver.find_element(By.CSS_SELECTOR, ".graphiql-execute-button").click()  # stop it
+        driver.find_element(By.CSS_SELECTOR, ".graphiql-tab-add").click()
+        time.sleep(0.5)
+        tab_count = len(driver.find_elements(By.CSS_SELECTOR, ".graphiql-tab"))
+        editors = driver.execute_script(  # the new tab's variables and headers editors (CodeMirror)
+            "return Array.from(document.querySelectorAll('.graphiql-editor-tool .CodeMirror'))"
+            ".map(e => e.CodeMirror.getValue())"
+        )
         resources = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
-        return text, list(resources)
+        return {
+            "first": first,
+            "live": live,
+            "tabs": tab_count,
+            "editors": editors,
+            "resources": list(resources),
+        }
     finally:
         driver.quit()
 
 
-async def test_graphiql_runs_the_example_in_headless_chromium(api: Api, demo: Settings) -> None:
+async def test_graphiql_runs_the_examples_in_headless_chromium(api: Api, demo: Settings) -> None:
+    """The first example's answer, the subscription example showing an event recorded
+    meanwhile, and a new tab that carries the demo key."""
     if not (CHROMIUM and CHROMEDRIVER):
         if os.environ.get("CI"):
             pytest.fail("CI must install Debian's chromium and chromium-driver (.ci/run does)")
         pytest.skip("needs Debian's chromium and chromium-driver: make browser")
+    key = (demo.data_dir / DEMO_KEY_FILE).read_text().strip()
+    record = {
+        "json": {
+            "query": 'mutation { eventRecord(input: {contact: "ann@example.com", action: "browse"}) { activity { id } } }'
+        },
+        "headers": {"Authorization": f"Bearer {key}"},
+    }
     async with live_server(demo) as base:
-        text, resources = await asyncio.to_thread(run_in_chromium, f"{base}/graphql")
-    assert '"email": "ann@example.com"' in text, text
-    assert '"productID": "P1"' in text, text
-    assert resources
-    assert all(r.startswith(base) for r in resources), resources  # offline-safe: nothing else fetched
+        seen = await asyncio.to_thread(run_in_chromium, base, record)
+
+    assert '"email": "ann@example.com"' in seen["first"], seen["first"]
+    assert '"productID": "P1"' in seen["first"], seen["first"]
+    assert '"activityRecorded"' in seen["live"], seen["live"]
+    assert '"action": "browse"' in seen["live"], seen["live"]
+    assert seen["tabs"] == 7  # the six examples and the new one
+    assert {"Authorization": f"Bearer {key}"} in [orjson.loads(e) for e in seen["editors"] if e.strip()], (
+        seen["editors"]
+    )
+    assert seen["resources"]
+    assert all(r.startswith(base) for r in seen["resources"]), seen["resources"]  # offline-safe
 
 
 async def test_the_favicon_is_served(api: Api) -> None:
