@@ -27,7 +27,7 @@ NodeT = TypeVar("NodeT")
 
 @strawberry.type(description="An edge in a connection: a node and the cursor to page after it.")
 class Edge(Generic[NodeT]):
-    node: NodeT
+    node: NodeT = strawberry.field(description="The item.")
     doc: strawberry.Private[dict[str, Any]]
     page: strawberry.Private[Page]
 
@@ -39,8 +39,10 @@ class Edge(Generic[NodeT]):
 
 @strawberry.type(description="A page of a list (Relay connection) with the total number of items.")
 class Connection(Generic[NodeT]):
-    edges: list[Edge[NodeT]]
-    page_info: PageInfo
+    edges: list[Edge[NodeT]] = strawberry.field(description="This page's items, each with its cursor.")
+    page_info: PageInfo = strawberry.field(
+        description="Whether there are more pages, and the cursors to ask for them with `after`."
+    )
     count_fn: strawberry.Private[Callable[[], Awaitable[int]]]
 
     @strawberry.field(description="How many items match, across all pages.")

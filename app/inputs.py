@@ -19,30 +19,32 @@ class SortDirection(Enum):
 
 @strawberry.input(description="An inclusive range of instants.")
 class DateTimeRange:
-    start: DateTime
-    end: DateTime
+    start: DateTime = strawberry.field(description="The first instant included.")
+    end: DateTime = strawberry.field(description="The last instant included.")
 
 
 @strawberry.input(description="Compare an instant: any combination of bounds, or `between`.")
 class DateTimeFilter:
-    lt: DateTime | None = None
-    lte: DateTime | None = None
-    gt: DateTime | None = None
-    gte: DateTime | None = None
-    between: DateTimeRange | None = None
+    lt: DateTime | None = strawberry.field(default=None, description="Before.")
+    lte: DateTime | None = strawberry.field(default=None, description="At or before.")
+    gt: DateTime | None = strawberry.field(default=None, description="After.")
+    gte: DateTime | None = strawberry.field(default=None, description="At or after.")
+    between: DateTimeRange | None = strawberry.field(
+        default=None, description="From start to end, both included."
+    )
 
 
 @strawberry.input(description="A comparison of one keyed value; give one or more operators.")
 class KeyedValueFilter:
-    key: str
-    eq: JSON | None = None
-    ne: JSON | None = None
-    in_: list[JSON] | None = strawberry.field(default=None, name="in")
-    gt: JSON | None = None
-    gte: JSON | None = None
-    lt: JSON | None = None
-    lte: JSON | None = None
-    exists: bool | None = None
+    key: str = strawberry.field(description="The attribute key (geo sub-fields as 'location.city').")
+    eq: JSON | None = strawberry.field(default=None, description="Equal to (for arrays: contains).")
+    ne: JSON | None = strawberry.field(default=None, description="Not equal to.")
+    in_: list[JSON] | None = strawberry.field(description="Equal to one of these.", default=None, name="in")
+    gt: JSON | None = strawberry.field(default=None, description="Greater than.")
+    gte: JSON | None = strawberry.field(default=None, description="Greater than or equal to.")
+    lt: JSON | None = strawberry.field(default=None, description="Less than.")
+    lte: JSON | None = strawberry.field(default=None, description="Less than or equal to.")
+    exists: bool | None = strawberry.field(default=None, description="true: has a value; false: has none.")
 
 
 def plain(value: Any) -> Any:

@@ -13,7 +13,6 @@ from strawberry.extensions import AddValidationRules, DisableIntrospection, Pars
 from strawberry.federation.schema import FederationAny
 from strawberry.federation.schema_directives import Key
 from strawberry.schema.config import StrawberryConfig
-from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 from strawberry.types.base import get_object_definition
 
@@ -93,14 +92,26 @@ class NodeQueries:
         return found
 
 
-Query = merge_types(
-    "Query", (ContactQueries, ActivityQueries, CommerceQueries, JobQueries, AccountQueries, NodeQueries)
-)
-Mutation = merge_types(
-    "Mutation", (ContactMutations, ActivityMutations, CommerceMutations, JobMutations, AccountMutations)
-)
+def _root(name: str, description: str, domains: tuple[type, ...]) -> type:
+    """One root type from the domains' classes (strawberry's merge_types, with a description)."""
+    return strawberry.type(type(name, domains, {}), name=name, description=description)
 
-Subscription = merge_types("Subscription", (ActivitySubscriptions, ContactSubscriptions, JobSubscriptions))
+
+Query = _root(
+    "Query",
+    "Reads: contacts, activities, orders, jobs, reports and the account, all of the caller's account.",
+    (ContactQueries, ActivityQueries, CommerceQueries, JobQueries, AccountQueries, NodeQueries),
+)
+Mutation = _root(
+    "Mutation",
+    "Writes: contacts, carts, orders, events, jobs, reports and the account's configuration.",
+    (ContactMutations, ActivityMutations, CommerceMutations, JobMutations, AccountMutations),
+)
+Subscription = _root(
+    "Subscription",
+    "Live streams over graphql-transport-ws on /graphql: activities, contact changes, jobs.",
+    (ActivitySubscriptions, ContactSubscriptions, JobSubscriptions),
+)
 
 
 log = logging.getLogger(__name__)

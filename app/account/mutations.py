@@ -28,28 +28,48 @@ from .types import (
 ADMIN = [requires(ScopeName.ADMIN)]
 
 
-@strawberry.type
+@strawberry.type(description="The result of accountAttributeCreate.")
 class AccountAttributeCreatePayload:
-    attribute: AttributeDefinitionType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    attribute: AttributeDefinitionType | None = strawberry.field(
+        default=None, description="The attribute created; null on failure."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Expected failures, each with its input path and error key; empty on success.",
+        default_factory=list,
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The result of accountListCreate.")
 class AccountListCreatePayload:
-    contact_list: ContactList | None = strawberry.field(default=None, name="list")
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    contact_list: ContactList | None = strawberry.field(
+        description="The list created; null on failure.", default=None, name="list"
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Expected failures, each with its input path and error key; empty on success.",
+        default_factory=list,
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The result of audienceCreate.")
 class AudienceCreatePayload:
-    audience: Audience | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    audience: Audience | None = strawberry.field(
+        default=None, description="The audience created; null on failure."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Expected failures, each with its input path and error key; empty on success.",
+        default_factory=list,
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The result of accountIdentifierKeysSet.")
 class AccountIdentifierKeysSetPayload:
-    account: Account | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    account: Account | None = strawberry.field(
+        default=None, description="The account with its new keys; null on failure."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Expected failures, each with its input path and error key; empty on success.",
+        default_factory=list,
+    )
 
 
 @strawberry.type

@@ -21,23 +21,29 @@ SYSTEM = [requires(ScopeName.ACTIVITIES_SYSTEM)]
     description='A contact named by an identifier key and value, e.g. {key: "email", value: "a@b.com"}.'
 )
 class IdentifierInput:
-    key: str
-    value: str
+    key: str = strawberry.field(description="An identifier key: email, sms, cID or a secondary key.")
+    value: str = strawberry.field(description="Its value.")
 
 
 @strawberry.input(
     description="An event of a contact. Name the contact with `contact` (a ref) or `identifier`."
 )
 class EventInput:
-    contact: str | None = None
-    identifier: IdentifierInput | None = None
+    contact: str | None = strawberry.field(default=None, description="The contact, by any ref.")
+    identifier: IdentifierInput | None = strawberry.field(
+        default=None, description="The contact, by an identifier key and value."
+    )
     action: str | None = strawberry.field(
         default=None, description="1-40 characters; reserved actions need the activities:system scope."
     )
     ats: DateTime | None = strawberry.field(default=None, description="When it happened; defaults to now.")
-    properties: Properties | None = None
-    mc_id: str | None = strawberry.field(default=None, name="mcID")
-    channel: str | None = None
+    properties: Properties | None = strawberry.field(
+        default=None, description="The event's properties (at most 1,000 keys)."
+    )
+    mc_id: str | None = strawberry.field(
+        description="The message contact id, for message activities.", default=None, name="mcID"
+    )
+    channel: str | None = strawberry.field(default=None, description="The channel it happened on.")
     idempotency_key: str | None = strawberry.field(
         default=None,
         description="Recording the same key again stores nothing and returns the first activity.",
@@ -56,16 +62,21 @@ class EventInput:
         )
 
 
-@strawberry.type
+@strawberry.type(description="The result of eventRecord.")
 class EventRecordPayload:
-    activity: Activity | None = None
+    activity: Activity | None = strawberry.field(
+        default=None, description="The activity stored (or the first one, when deduplicated)."
+    )
     deduplicated: bool = strawberry.field(
         default=False, description="True when the idempotencyKey was seen before."
     )
     stripped_keys: list[str] = strawberry.field(
         default_factory=list, description="Property keys that were dropped."
     )
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(
+        description="Expected failures, each with its input path and error key; empty on success.",
+        default_factory=list,
+    )
 
     @classmethod
     def of(cls, result: EventResult) -> EventRecordPayload:
@@ -79,7 +90,7 @@ class EventRecordPayload:
 
 @strawberry.type(description="The outcome of one event of an eventsRecord call.")
 class EventRecordResult(EventRecordPayload):
-    index: int = 0
+    index: int = strawberry.field(default=0, description="The event's index in the inputs.")
 
 
 @strawberry.input(description="A message (campaign) of the messaging pipeline, upserted by id.")
@@ -92,16 +103,25 @@ class MessageInput:
 
 @strawberry.type(description="The message as stored after messageRecord.")
 class MessageRecordPayload:
-    message: Message | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    message: Message | None = strawberry.field(
+        default=None, description="The message as stored; null on failure."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Expected failures, each with its input path and error key; empty on success.",
+        default_factory=list,
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The result of eventsRecord: one result per event, and counts.")
 class EventsRecordPayload:
-    results: list[EventRecordResult] = strawberry.field(default_factory=list)
-    recorded_count: int = 0
-    deduplicated_count: int = 0
-    failed_count: int = 0
+    results: list[EventRecordResult] = strawberry.field(
+        description="One per input event, in order.", default_factory=list
+    )
+    recorded_count: int = strawberry.field(default=0, description="Events stored.")
+    deduplicated_count: int = strawberry.field(
+        default=0, description="Events whose idempotencyKey was seen before."
+    )
+    failed_count: int = strawberry.field(default=0, description="Events refused (see their userErrors).")
     user_errors: list[UserError] = strawberry.field(
         default_factory=list, description="Errors of the whole call."
     )

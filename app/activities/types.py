@@ -62,20 +62,28 @@ class ActivityWhere:
     contact: str | None = strawberry.field(
         default=None, description="A contact ref (root activities only; implied under Contact.activities)."
     )
-    action: str | None = None
-    actions: list[str] | None = None
-    tracking_types: list[TrackingType] | None = None
-    ats: DateTimeFilter | None = None
-    mc_id: str | None = strawberry.field(default=None, name="mcID")
-    properties: list[PropertyFilter] | None = None
+    action: str | None = strawberry.field(default=None, description="Activities of this action.")
+    actions: list[str] | None = strawberry.field(
+        default=None, description="Activities of any of these actions."
+    )
+    tracking_types: list[TrackingType] | None = strawberry.field(
+        default=None, description="Activities of these Constant Contact tracking types."
+    )
+    ats: DateTimeFilter | None = strawberry.field(default=None, description="Activities in this time range.")
+    mc_id: str | None = strawberry.field(
+        description="Activities of this message contact id.", default=None, name="mcID"
+    )
+    properties: list[PropertyFilter] | None = strawberry.field(
+        default=None, description="Conditions on searchable event properties, all of them."
+    )
 
 
 @strawberry.type(description="A message (campaign) activities can belong to.")
 class Message:
-    id: str
-    name: str | None
-    channel: str | None
-    sent_at: DateTime | None
+    id: str = strawberry.field(description="The message's id (the second segment of its mcIDs).")
+    name: str | None = strawberry.field(description="The campaign name.")
+    channel: str | None = strawberry.field(description="email, sms, push...")
+    sent_at: DateTime | None = strawberry.field(description="When it went out.")
 
     @classmethod
     def from_doc(cls, doc: Document) -> Message:
@@ -89,11 +97,11 @@ class Activity(DocNode):
     node_id: relay.NodeID[str]
     doc: strawberry.Private[Document]
 
-    @strawberry.field(name="cID")
+    @strawberry.field(description="The contact's id.", name="cID")
     def cid(self) -> str:
         return str(self.doc["cID"])
 
-    @strawberry.field
+    @strawberry.field(description="What happened: a reserved action (open, click, ...) or a custom one.")
     def action(self) -> str:
         return str(self.doc["action"])
 
@@ -101,15 +109,15 @@ class Activity(DocNode):
     def ats(self) -> DateTime:
         return cast(DateTime, self.doc["ats"])
 
-    @strawberry.field
+    @strawberry.field(description="The event's properties (keys that could not be stored were stripped).")
     def properties(self) -> JSON:
         return JSON(self.doc.get("properties") or {})
 
-    @strawberry.field(name="mcID")
+    @strawberry.field(description="The message contact id of a message activity.", name="mcID")
     def mc_id(self) -> str | None:
         return self.doc.get("mcID")
 
-    @strawberry.field
+    @strawberry.field(description="The channel it happened on (email, sms, push...).")
     def channel(self) -> str | None:
         return self.doc.get("channel")
 
@@ -132,7 +140,7 @@ class Activity(DocNode):
     def unsearchable_properties(self) -> list[str]:
         return list(self.doc.get("unsearchable") or [])
 
-    @strawberry.field
+    @strawberry.field(description="The contact, loaded only when selected (batched per request).")
     async def contact(self, info: Info) -> Annotated[Contact, strawberry.lazy("app.contacts.types")] | None:
         from app.contacts.types import Contact
 

@@ -19,22 +19,30 @@ from .types import Cart, Order
 WRITE = [requires(ScopeName.CONTACTS_WRITE)]
 
 
-@strawberry.type
+@strawberry.type(description="The result of a cart mutation: the contact and its cart.")
 class CartPayload:
-    contact: Contact | None = None
-    cart: Cart | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    contact: Contact | None = strawberry.field(default=None, description="The contact; null on failure.")
+    cart: Cart | None = strawberry.field(
+        default=None, description="The cart after the change; null when it is empty or on failure."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Expected failures, each with its input path and error key; empty on success.",
+        default_factory=list,
+    )
 
     @classmethod
     def of(cls, doc: dict[str, Any]) -> CartPayload:
         return cls(contact=Contact.from_doc(doc), cart=Cart.from_contact(doc))
 
 
-@strawberry.type
+@strawberry.type(description="The result of orderRecord.")
 class OrderRecordPayload:
-    order: Order | None = None
-    created: bool = False
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    order: Order | None = strawberry.field(default=None, description="The order as stored; null on failure.")
+    created: bool = strawberry.field(default=False, description="True when the order is new.")
+    user_errors: list[UserError] = strawberry.field(
+        description="Expected failures, each with its input path and error key; empty on success.",
+        default_factory=list,
+    )
 
 
 @strawberry.type

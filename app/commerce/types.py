@@ -21,18 +21,18 @@ if TYPE_CHECKING:
 
 @strawberry.type(description="A product in a cart or an order.")
 class LineItem:
-    product_id: str = strawberry.field(name="productID")
-    sku: str | None
-    category: str | None
-    name: str | None
-    description: str | None
-    qty: int
-    item_price: float | None
+    product_id: str = strawberry.field(description="The product's id in the shop.", name="productID")
+    sku: str | None = strawberry.field(description="The stock keeping unit.")
+    category: str | None = strawberry.field(description="The product's category.")
+    name: str | None = strawberry.field(description="The product's name.")
+    description: str | None = strawberry.field(description="The product's description.")
+    qty: int = strawberry.field(description="How many.")
+    item_price: float | None = strawberry.field(description="The price of one.")
     amount: float | None = strawberry.field(description="qty x itemPrice unless given.")
-    url: str | None
-    images: list[str]
-    properties: JSON | None
-    attr: JSON | None
+    url: str | None = strawberry.field(description="The product's page.")
+    images: list[str] = strawberry.field(description="Image URLs.")
+    properties: JSON | None = strawberry.field(description="Further properties of the item.")
+    attr: JSON | None = strawberry.field(description="Product attributes (size, colour...).")
 
     @classmethod
     def from_doc(cls, doc: Document) -> LineItem:
@@ -63,12 +63,12 @@ class Cart:
         description="Stable per contact (a contact has one cart), so that normalising client "
         "caches (Apollo Client, Relay) keep it."
     )
-    mc_id: str | None = strawberry.field(name="mcID")
-    customer_id: str | None = strawberry.field(name="customerID")
-    link_id: str | None = strawberry.field(name="linkID")
-    url: str | None
-    items: list[LineItem]
-    last_modified: DateTime | None
+    mc_id: str | None = strawberry.field(description="The message the cart is attributed to.", name="mcID")
+    customer_id: str | None = strawberry.field(description="The shop's customer id.", name="customerID")
+    link_id: str | None = strawberry.field(description="The link the cart came from.", name="linkID")
+    url: str | None = strawberry.field(description="Where the cart is, in the shop.")
+    items: list[LineItem] = strawberry.field(description="The items, in the order added.")
+    last_modified: DateTime | None = strawberry.field(description="When the cart last changed.")
 
     @strawberry.field(description="Total quantity of all items.")
     def item_count(self) -> int:
@@ -97,12 +97,12 @@ class Cart:
 
 @strawberry.type(description="Where an order ships.")
 class ShippingAddress:
-    name: str | None
-    address: str | None
-    city: str | None
-    state: str | None
-    postal_code: str | None
-    country: str | None
+    name: str | None = strawberry.field(description="The recipient.")
+    address: str | None = strawberry.field(description="Street and number.")
+    city: str | None = strawberry.field(description="City.")
+    state: str | None = strawberry.field(description="State or region.")
+    postal_code: str | None = strawberry.field(description="Postal code.")
+    country: str | None = strawberry.field(description="Country.")
 
 
 @strawberry.type(description="An order placed by a contact.")
@@ -110,31 +110,31 @@ class Order(DocNode):
     node_id: relay.NodeID[str]
     doc: strawberry.Private[Document]
 
-    @strawberry.field(name="orderID")
+    @strawberry.field(description="The shop's order id (unique in the account).", name="orderID")
     def order_id(self) -> str:
         return str(self.doc["orderID"])
 
-    @strawberry.field(name="cID")
+    @strawberry.field(description="The contact's id.", name="cID")
     def cid(self) -> str:
         return str(self.doc["cID"])
 
-    @strawberry.field
+    @strawberry.field(description="When it was placed.")
     def purchase_date(self) -> DateTime:
         return cast(DateTime, self.doc["purchaseDate"])
 
-    @strawberry.field
+    @strawberry.field(description="The shop's status of the order.")
     def status(self) -> str | None:
         return self.doc.get("status")
 
-    @strawberry.field
+    @strawberry.field(description="The items ordered.")
     def items(self) -> list[LineItem]:
         return [LineItem.from_doc(i) for i in self.doc.get("items") or []]
 
-    @strawberry.field
+    @strawberry.field(description="The sum of qty x itemPrice over the items.")
     def total_amount(self) -> float | None:
         return self.doc.get("totalAmount")
 
-    @strawberry.field
+    @strawberry.field(description="Where it ships.")
     def shipping_address(self) -> ShippingAddress | None:
         a = self.doc.get("shippingAddress")
         if not a:
@@ -148,11 +148,11 @@ class Order(DocNode):
             country=a.get("country"),
         )
 
-    @strawberry.field
+    @strawberry.field(description="Further properties of the order.")
     def properties(self) -> JSON | None:
         return self.doc.get("properties")
 
-    @strawberry.field
+    @strawberry.field(description="The contact who placed it.")
     async def contact(self, info: Info) -> Annotated[Contact, strawberry.lazy("app.contacts.types")] | None:
         from app.contacts.types import Contact
 

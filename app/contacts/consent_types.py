@@ -29,13 +29,13 @@ class ConsentSourceKind(Enum):
 
 @strawberry.type(description="A channel's consent state: its subscribeStatus and invalid flag.")
 class ChannelConsent:
-    subscribe_status: SubscribeStatus
-    invalid: bool
+    subscribe_status: SubscribeStatus = strawberry.field(description="The channel's subscription status.")
+    invalid: bool = strawberry.field(description="True after a hard bounce.")
 
 
 @strawberry.type(description="Who or what made a consent change.")
 class ConsentChangeSource:
-    kind: ConsentSourceKind
+    kind: ConsentSourceKind = strawberry.field(description="Mutation, import, merge or seed.")
     operation: str | None = strawberry.field(description="The mutation or job kind, e.g. contactUpdate.")
     job_id: strawberry.ID | None = strawberry.field(description="The import job (a Job id), for kind IMPORT.")
     api_key: str | None = strawberry.field(description="The name of the API key that asked.")

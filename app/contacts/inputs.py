@@ -17,7 +17,7 @@ from .writes import ContactWrite
 
 @strawberry.input(description="An email or sms channel: its address, subscribe status, hard-bounce flag.")
 class AddressChannelInput:
-    address: str | None = None
+    address: str | None = strawberry.field(default=None, description="The email address or phone number.")
     subscribe_status: SubscribeStatus | None = strawberry.field(
         default=None, description="Defaults to NONE. UNSUBSCRIBED → SUBSCRIBED needs forceSubscribe."
     )
@@ -30,17 +30,19 @@ class AddressChannelInput:
 
 @strawberry.input(description="A push token (added, or updated when the token is known).")
 class PushChannelInput:
-    token: str
-    platform: str | None = None
-    subscribe_status: SubscribeStatus | None = None
-    invalid: bool | None = None
+    token: str = strawberry.field(description="The push token (adds it, or changes it when present).")
+    platform: str | None = strawberry.field(default=None, description="ios, android, web...")
+    subscribe_status: SubscribeStatus | None = strawberry.field(default=None, description="Defaults to NONE.")
+    invalid: bool | None = strawberry.field(default=None, description="false clears a rejected token.")
 
 
-@strawberry.input
+@strawberry.input(description="Changes to a contact's channels; a channel left out is unchanged.")
 class ChannelsInput:
-    email: AddressChannelInput | None = None
-    sms: AddressChannelInput | None = None
-    push: list[PushChannelInput] | None = None
+    email: AddressChannelInput | None = strawberry.field(default=None, description="The email channel.")
+    sms: AddressChannelInput | None = strawberry.field(default=None, description="The sms channel.")
+    push: list[PushChannelInput] | None = strawberry.field(
+        default=None, description="Push tokens to add or change (by token)."
+    )
 
     def to_changes(self) -> ChannelChanges:
         push = None
@@ -63,12 +65,14 @@ class ChannelsInput:
     "of value (set; arrays are replaced, geo objects merged), inc (numbers, ±), add / remove (arrays), unset."
 )
 class AttributeValueInput:
-    key: str
-    value: JSON | None = None
-    inc: float | None = None
-    add: list[JSON] | None = None
-    remove: list[JSON] | None = None
-    unset: bool = False
+    key: str = strawberry.field(description="The attribute key ('location.city' for a geo sub-field).")
+    value: JSON | None = strawberry.field(default=None, description="Set this value.")
+    inc: float | None = strawberry.field(
+        default=None, description="NUMBER: add this (negative to decrement)."
+    )
+    add: list[JSON] | None = strawberry.field(default=None, description="ARRAY: add these items.")
+    remove: list[JSON] | None = strawberry.field(default=None, description="ARRAY: remove these items.")
+    unset: bool = strawberry.field(default=False, description="Remove the value.")
 
     def to_change(self) -> AttributeChange:
         def items(values: list[Any] | None) -> list[Any] | None:
@@ -81,15 +85,19 @@ class AttributeValueInput:
 
 @strawberry.input(description="Add a contact to a list (member: true) or remove it (member: false).")
 class ListMembershipInput:
-    key: str
-    member: bool
+    key: str = strawberry.field(description="The list's key.")
+    member: bool = strawberry.field(description="true adds the contact to the list, false removes it.")
 
 
 @strawberry.input(description="Channels, attribute values and list memberships to write.")
 class ContactInput:
-    channels: ChannelsInput | None = None
-    attributes: list[AttributeValueInput] | None = None
-    lists: list[ListMembershipInput] | None = None
+    channels: ChannelsInput | None = strawberry.field(default=None, description="Channel changes.")
+    attributes: list[AttributeValueInput] | None = strawberry.field(
+        default=None, description="Attribute operations, applied in order."
+    )
+    lists: list[ListMembershipInput] | None = strawberry.field(
+        default=None, description="List memberships to set."
+    )
     force_subscribe: bool = strawberry.field(
         default=False, description="Required to turn an UNSUBSCRIBED channel back to SUBSCRIBED."
     )

@@ -83,12 +83,16 @@ class MergeOptionsInput:
     description="Merge sourceContact into destinationContact (both any ref); the source is deleted."
 )
 class ContactMergeInput:
-    source_contact: str
-    destination_contact: str
-    options: MergeOptionsInput
+    source_contact: str = strawberry.field(
+        description="The contact merged away (any ref): deleted by the merge."
+    )
+    destination_contact: str = strawberry.field(description="The contact that survives (any ref).")
+    options: MergeOptionsInput = strawberry.field(
+        description="What survives of each side; all nine are required."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The result of contactMerge (or its preview).")
 class ContactMergePayload:
     contact: Contact | None = strawberry.field(
         default=None, description="The surviving (destination) contact."
@@ -96,11 +100,20 @@ class ContactMergePayload:
     merged_c_id: str | None = strawberry.field(
         default=None, name="mergedCID", description="The merged-away cID."
     )
-    activities_moved: int = 0
-    activities_dropped: int = 0
-    orders_moved: int = 0
-    orders_dropped: int = 0
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    activities_moved: int = strawberry.field(
+        default=0, description="The source's activities moved to the survivor."
+    )
+    activities_dropped: int = strawberry.field(
+        default=0, description="The source's activities deleted (events: IGNORE)."
+    )
+    orders_moved: int = strawberry.field(default=0, description="The source's orders moved to the survivor.")
+    orders_dropped: int = strawberry.field(
+        default=0, description="The source's orders deleted (orders: IGNORE)."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Expected failures, each with its input path and error key; empty on success.",
+        default_factory=list,
+    )
 
     @classmethod
     def of(cls, result: MergeResult) -> ContactMergePayload:

@@ -32,40 +32,65 @@ def consent_source(info: Info) -> ConsentSource:
     )
 
 
-@strawberry.type
+@strawberry.type(description="The result of a contact mutation: the contact.")
 class ContactPayload:
-    contact: Contact | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    contact: Contact | None = strawberry.field(
+        default=None, description="The contact after the write; null on failure."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Expected failures, each with its input path and error key; empty on success.",
+        default_factory=list,
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The result of contactUpsert: the contact and whether it is new.")
 class ContactUpsertPayload:
-    contact: Contact | None = None
-    created: bool = False
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    contact: Contact | None = strawberry.field(
+        default=None, description="The contact after the write; null on failure."
+    )
+    created: bool = strawberry.field(default=False, description="True when the contact was created.")
+    user_errors: list[UserError] = strawberry.field(
+        description="Expected failures, each with its input path and error key; empty on success.",
+        default_factory=list,
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The result of contactDelete: what was erased.")
 class ContactDeletePayload:
-    deleted_c_id: str | None = strawberry.field(default=None, name="deletedCID")
-    activities_deleted: int = 0
-    orders_deleted: int = 0
-    cart_deleted: bool = False
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    deleted_c_id: str | None = strawberry.field(
+        description="The id of the contact erased; null on failure.", default=None, name="deletedCID"
+    )
+    activities_deleted: int = strawberry.field(default=0, description="Its activities erased.")
+    orders_deleted: int = strawberry.field(default=0, description="Its orders erased.")
+    cart_deleted: bool = strawberry.field(default=False, description="It had a cart, erased.")
+    user_errors: list[UserError] = strawberry.field(
+        description="Expected failures, each with its input path and error key; empty on success.",
+        default_factory=list,
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The result of contactUnsubscribe.")
 class ContactUnsubscribePayload:
-    contact: Contact | None = None
+    contact: Contact | None = strawberry.field(
+        default=None, description="The contact after the write; null on failure."
+    )
     changed: bool = strawberry.field(default=False, description="False when it was already unsubscribed.")
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(
+        description="Expected failures, each with its input path and error key; empty on success.",
+        default_factory=list,
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The result of supplementDelete.")
 class SupplementDeletePayload:
-    contact: Contact | None = None
+    contact: Contact | None = strawberry.field(
+        default=None, description="The contact after the write; null on failure."
+    )
     deleted: bool = strawberry.field(default=False, description="False when the contact had no such key.")
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(
+        description="Expected failures, each with its input path and error key; empty on success.",
+        default_factory=list,
+    )
 
 
 @strawberry.type

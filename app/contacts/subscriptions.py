@@ -17,7 +17,7 @@ from .refs import find_by_ref
 from .types import Contact
 
 
-@strawberry.enum
+@strawberry.enum(description="What happened to a contact (contactChanged).")
 class ContactOperation(Enum):
     UPDATED = "updated"
     DELETED = "deleted"
@@ -27,9 +27,9 @@ class ContactOperation(Enum):
     description="A change of a watched contact; `contact` is its state after it (null once deleted)."
 )
 class ContactChange:
-    operation: ContactOperation
-    c_id: str = strawberry.field(name="cID")
-    contact: Contact | None
+    operation: ContactOperation = strawberry.field(description="What happened to the contact.")
+    c_id: str = strawberry.field(description="The contact's id.", name="cID")
+    contact: Contact | None = strawberry.field(description="The contact after the change; null once deleted.")
 
 
 @strawberry.type

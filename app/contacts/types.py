@@ -65,11 +65,13 @@ class _Consent:
 
 @strawberry.type(description="An addressable channel (email or sms) of a contact.")
 class AddressChannel(_Consent):
-    address: str | None
+    address: str | None = strawberry.field(description="The email address or phone number.")
     invalid: bool = strawberry.field(description="True after a hard bounce: nothing is sent.")
-    subscribed_at: DateTime | None
-    unsubscribed_at: DateTime | None
-    unsubscribe_mc_id: str | None = strawberry.field(name="unsubscribeMcID")
+    subscribed_at: DateTime | None = strawberry.field(description="When it last became SUBSCRIBED.")
+    unsubscribed_at: DateTime | None = strawberry.field(description="When it last became UNSUBSCRIBED.")
+    unsubscribe_mc_id: str | None = strawberry.field(
+        description="The message an unsubscribe was attributed to.", name="unsubscribeMcID"
+    )
 
     @classmethod
     def from_doc(cls, doc: Document, entries: list[Document]) -> AddressChannel:
@@ -86,9 +88,9 @@ class AddressChannel(_Consent):
 
 @strawberry.type(description="A push token of a contact's app install.")
 class PushChannel(_Consent):
-    token: str
-    platform: str | None
-    invalid: bool
+    token: str = strawberry.field(description="The push token.")
+    platform: str | None = strawberry.field(description="ios, android, web...")
+    invalid: bool = strawberry.field(description="True when the token was rejected: nothing is sent.")
 
     @classmethod
     def from_doc(cls, doc: Document, entries: list[Document]) -> PushChannel:
@@ -104,9 +106,9 @@ class PushChannel(_Consent):
 
 @strawberry.type(description="The channels a contact can be reached on.")
 class Channels:
-    email: AddressChannel | None
-    sms: AddressChannel | None
-    push: list[PushChannel]
+    email: AddressChannel | None = strawberry.field(description="The email channel.")
+    sms: AddressChannel | None = strawberry.field(description="The sms channel.")
+    push: list[PushChannel] = strawberry.field(description="The push tokens of the contact's app installs.")
 
 
 @strawberry.enum(description="What to sort orders by.")
@@ -132,7 +134,7 @@ class Contact(DocNode):
         address = (self.doc.get("channels") or {}).get("email", {}).get("address")
         return str(address) if address is not None else None
 
-    @strawberry.field
+    @strawberry.field(description="Email, sms and push, with their statuses and consent history.")
     def channels(self) -> Channels:
         channels = self.doc.get("channels") or {}
         email, sms = channels.get("email"), channels.get("sms")
@@ -160,19 +162,19 @@ class Contact(DocNode):
     def lists(self) -> list[str]:
         return list(self.doc.get("lists") or [])
 
-    @strawberry.field
+    @strawberry.field(description="The contact's cart; null when it has none.")
     def cart(self) -> Cart | None:
         return Cart.from_contact(self.doc)
 
-    @strawberry.field
+    @strawberry.field(description="Named JSON records of the contact (supplementRecord writes them).")
     def supplements(self) -> JSON:
         return JSON(self.doc.get("supplements") or {})
 
-    @strawberry.field
+    @strawberry.field(description="When the contact was created.")
     def created_at(self) -> DateTime | None:
         return self.doc.get("createdAt")
 
-    @strawberry.field
+    @strawberry.field(description="When the contact last changed.")
     def last_modified(self) -> DateTime | None:
         return self.doc.get("lastModified")
 
@@ -313,10 +315,14 @@ class AttributeFilter(KeyedValueFilter):
     "Evaluated inside the database."
 )
 class ActivityConditionInput:
-    action: str | None = None
-    actions: list[str] | None = None
-    tracking_types: list[TrackingType] | None = None
-    ats: DateTimeFilter | None = None
+    action: str | None = strawberry.field(default=None, description="Activities of this action.")
+    actions: list[str] | None = strawberry.field(
+        default=None, description="Activities of any of these actions."
+    )
+    tracking_types: list[TrackingType] | None = strawberry.field(
+        default=None, description="Activities of these Constant Contact tracking types."
+    )
+    ats: DateTimeFilter | None = strawberry.field(default=None, description="Activities in this time range.")
     within_days: int | None = strawberry.field(
         default=None, description="Only activities of the last N days."
     )
@@ -326,16 +332,28 @@ class ActivityConditionInput:
 
 @strawberry.input(description="Which contacts to return; all given conditions must hold.")
 class ContactWhere:
-    attributes: list[AttributeFilter] | None = None
+    attributes: list[AttributeFilter] | None = strawberry.field(
+        default=None, description="Attribute conditions, all of them."
+    )
     in_lists: list[str] | None = strawberry.field(default=None, description="Member of all of these lists.")
     not_in_lists: list[str] | None = strawberry.field(
         default=None, description="Member of none of these lists."
     )
-    email_subscribe_status: SubscribeStatus | None = None
-    email_address: str | None = None
-    created_at: DateTimeFilter | None = None
-    last_modified: DateTimeFilter | None = None
-    activity: ActivityConditionInput | None = None
+    email_subscribe_status: SubscribeStatus | None = strawberry.field(
+        default=None, description="The email channel's status."
+    )
+    email_address: str | None = strawberry.field(
+        default=None, description="The email address (case-insensitive)."
+    )
+    created_at: DateTimeFilter | None = strawberry.field(
+        default=None, description="Created in this time range."
+    )
+    last_modified: DateTimeFilter | None = strawberry.field(
+        default=None, description="Last changed in this time range."
+    )
+    activity: ActivityConditionInput | None = strawberry.field(
+        default=None, description="A condition on the contact's activities, evaluated in the database."
+    )
 
 
 @strawberry.enum(description="What to sort contacts by.")
@@ -347,6 +365,10 @@ class ContactSortField(Enum):
 
 @strawberry.input(description="Sort order of contacts; ties are broken by cID.")
 class ContactSort:
-    field: ContactSortField = ContactSortField.CREATED_AT
+    field: ContactSortField = strawberry.field(
+        default=ContactSortField.CREATED_AT, description="What to sort by."
+    )
     attribute: str | None = strawberry.field(default=None, description="With field ATTRIBUTE: its key.")
-    direction: SortDirection = SortDirection.ASC
+    direction: SortDirection = strawberry.field(
+        default=SortDirection.ASC, description="Ascending or descending."
+    )

@@ -28,13 +28,13 @@ def own_id(global_id: relay.GlobalID, type_name: str, argument: str = "id") -> O
     return object_id(global_id.node_id)
 
 
-@strawberry.input
+@strawberry.input(description="Which jobs: by kind and state.")
 class JobWhere:
-    kind: JobKind | None = None
-    state: JobState | None = None
+    kind: JobKind | None = strawberry.field(default=None, description="Jobs of this kind.")
+    state: JobState | None = strawberry.field(default=None, description="Jobs in this state.")
 
 
-@strawberry.enum
+@strawberry.enum(description="What an import does with rows that fail.")
 class ImportErrorPolicy(Enum):
     SKIP_FAILED_ROWS = "SKIP_FAILED_ROWS"
     REJECT_ALL = "REJECT_ALL"
@@ -44,17 +44,22 @@ class ImportErrorPolicy(Enum):
     description="Contacts to import: inline (`contacts`) or as CSV text with a header row (`csv`)."
 )
 class ContactsImportInput:
-    contacts: list[ContactInput] | None = None
+    contacts: list[ContactInput] | None = strawberry.field(default=None, description="The contacts, inline.")
     csv: str | None = strawberry.field(
         default=None,
         description="Columns: email, sms, subscribeStatus, lists (keys separated by ';') and attribute keys "
         "('location.city' for geo sub-fields, ';' between array items).",
     )
-    source_file_name: str | None = None
+    source_file_name: str | None = strawberry.field(
+        default=None, description="Shown on the job (Job.sourceFileName)."
+    )
     lists: list[str] = strawberry.field(
         default_factory=list, description="Add every imported contact to these."
     )
-    error_policy: ImportErrorPolicy = ImportErrorPolicy.SKIP_FAILED_ROWS
+    error_policy: ImportErrorPolicy = strawberry.field(
+        default=ImportErrorPolicy.SKIP_FAILED_ROWS,
+        description="Skip the failing rows, or import nothing if one fails.",
+    )
 
 
 @strawberry.enum(description="Where a profile export goes (Cordial's destination types).")
@@ -71,11 +76,15 @@ class ExportDestinationType(Enum):
     "(SFTP: or a private key). Credentials are sealed until the upload and never shown again."
 )
 class ExportDestinationInput:
-    type: ExportDestinationType = ExportDestinationType.AWS
+    type: ExportDestinationType = strawberry.field(
+        default=ExportDestinationType.AWS, description="AWS (downloadable), FTP or SFTP."
+    )
     server: str | None = strawberry.field(default=None, description="Domain or IP address.")
     port: int | None = strawberry.field(default=None, description="21 for FTP, 22 for SFTP, usually.")
-    username: str | None = None
-    password: str | None = None
+    username: str | None = strawberry.field(default=None, description="The FTP/SFTP user.")
+    password: str | None = strawberry.field(
+        default=None, description="The FTP/SFTP password; sealed until the upload, never shown."
+    )
     key: str | None = strawberry.field(
         default=None, description="SFTP: an unencrypted private key (OpenSSH or PEM) instead of a password."
     )
@@ -103,7 +112,9 @@ class ExportDestinationInput:
     description="One report criterion (Ongage): operands are ORed; `condition` joins it to the previous."
 )
 class ReportCriterionInput:
-    field_name: str | None = None
+    field_name: str | None = strawberry.field(
+        default=None, description="A system field, an attribute key, a behavior or 'segment'."
+    )
     type: str = strawberry.field(
         description="string, numeric, email, date, id, list, behavioral or segment (operands: audience keys)"
     )
@@ -113,13 +124,17 @@ class ReportCriterionInput:
     operand: JSON | None = strawberry.field(
         default=None, description="A list of values (behavioral: message ids)."
     )
-    case_sensitive: bool = False
-    condition: str = "and"
+    case_sensitive: bool = strawberry.field(default=False, description="Strings: compare case-sensitively.")
+    condition: str = strawberry.field(
+        default="and", description="'and' or 'or': how it joins the previous criterion."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Which contacts a report selects and its time window.")
 class ReportFiltersInput:
-    criteria: list[ReportCriterionInput] = strawberry.field(default_factory=list)
+    criteria: list[ReportCriterionInput] = strawberry.field(
+        description="Criteria folded left to right by their condition.", default_factory=list
+    )
     user_type: str = strawberry.field(default="all", description="all, active, unsubscribed or bounced")
     from_date: DateTimeOrTimestamp | None = strawberry.field(
         default=None, description="Activities from this instant (ISO 8601 or a Unix timestamp)."
@@ -129,12 +144,14 @@ class ReportFiltersInput:
     )
 
 
-@strawberry.input
+@strawberry.input(description="An Ongage contact activity report: title, filters and fields.")
 class ActivityReportCreateInput:
-    title: str
-    favorite: bool = False
-    filters: ReportFiltersInput
-    selected_fields: list[str]
+    title: str = strawberry.field(description="1-200 characters.")
+    favorite: bool = strawberry.field(default=False, description="Mark it as a favourite.")
+    filters: ReportFiltersInput = strawberry.field(description="Which contacts and which time window.")
+    selected_fields: list[str] = strawberry.field(
+        description="System, attribute and aggregation fields, in CSV order."
+    )
     include_behavior: bool = strawberry.field(default=False, description="Detailed CSV: custom events too.")
     combined_as_and: bool = strawberry.field(
         default=False,
@@ -142,7 +159,7 @@ class ActivityReportCreateInput:
     )
 
 
-@strawberry.enum
+@strawberry.enum(description="Order of activity reports.")
 class ActivityReportSort(Enum):
     CREATED_AT_DESC = "createdAt:desc"
     CREATED_AT_ASC = "createdAt:asc"

@@ -30,23 +30,36 @@ CANCEL_SCOPES = {
 }
 
 
-@strawberry.type
+@strawberry.type(description="The result of a job mutation: the job.")
 class JobPayload:
-    job: Job | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    job: Job | None = strawberry.field(default=None, description="The job; null on failure.")
+    user_errors: list[UserError] = strawberry.field(
+        description="Expected failures, each with its input path and error key; empty on success.",
+        default_factory=list,
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The result of activityReportCreate: the report and its job.")
 class ActivityReportPayload:
-    activity_report: ActivityReport | None = None
-    job: Job | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    activity_report: ActivityReport | None = strawberry.field(
+        default=None, description="The report, PENDING; null on failure."
+    )
+    job: Job | None = strawberry.field(default=None, description="The job that computes it.")
+    user_errors: list[UserError] = strawberry.field(
+        description="Expected failures, each with its input path and error key; empty on success.",
+        default_factory=list,
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The result of activityReportDelete.")
 class ActivityReportDeletePayload:
-    deleted_id: strawberry.ID | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    deleted_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The id of the report deleted; null on failure."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Expected failures, each with its input path and error key; empty on success.",
+        default_factory=list,
+    )
 
 
 @strawberry.type

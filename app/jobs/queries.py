@@ -51,13 +51,15 @@ class JobQueries:
         )
         return Connection.build(page, Job.from_doc, total)
 
-    @strawberry.field(permission_classes=REPORTS)
+    @strawberry.field(description="One activity report of the caller's account.", permission_classes=REPORTS)
     async def activity_report(self, info: Info, id: relay.GlobalID) -> ActivityReport | None:
         report_id = own_id(id, "ActivityReport")
         doc = await get_report(info.context.account_id, info.context.db, report_id) if report_id else None
         return ActivityReport.from_doc(doc) if doc else None
 
-    @strawberry.field(permission_classes=REPORTS)
+    @strawberry.field(
+        description="The account's activity reports, sorted and paged.", permission_classes=REPORTS
+    )
     @input_errors
     async def activity_reports(
         self,

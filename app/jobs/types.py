@@ -36,13 +36,15 @@ class JobKind(Enum):
 
 @strawberry.type(description="Progress counts (Constant Contact's bulk activity status).")
 class JobCounts:
-    items_total_count: int
-    items_completed_count: int
-    person_count: int
-    error_count: int
-    correctable_count: int
-    cannot_add_to_list_count: int
-    list_count: int
+    items_total_count: int = strawberry.field(description="Items to process.")
+    items_completed_count: int = strawberry.field(description="Items processed.")
+    person_count: int = strawberry.field(description="Contacts written.")
+    error_count: int = strawberry.field(description="Items that failed.")
+    correctable_count: int = strawberry.field(description="Failed items a corrected input would fix.")
+    cannot_add_to_list_count: int = strawberry.field(
+        description="Contacts not added to a list (an unknown list)."
+    )
+    list_count: int = strawberry.field(description="Lists contacts were added to.")
 
 
 def _base_url(info: Info) -> str:
@@ -56,19 +58,19 @@ class Job(DocNode):
     node_id: relay.NodeID[str]
     doc: strawberry.Private[Document]
 
-    @strawberry.field
+    @strawberry.field(description="Import, profile export or activity report.")
     def kind(self) -> JobKind:
         return JobKind(self.doc["kind"])
 
-    @strawberry.field
+    @strawberry.field(description="Where the job stands.")
     def state(self) -> JobState:
         return JobState(self.doc["state"])
 
-    @strawberry.field
+    @strawberry.field(description="0-100.")
     def percent_done(self) -> int:
         return int(self.doc.get("percentDone", 0))
 
-    @strawberry.field
+    @strawberry.field(description="Items, persons, errors and lists (Constant Contact's counts).")
     def counts(self) -> JobCounts:
         c = self.doc.get("counts") or {}
         return JobCounts(
@@ -85,23 +87,23 @@ class Job(DocNode):
     def errors(self) -> list[str]:
         return list(self.doc.get("errors") or [])
 
-    @strawberry.field
+    @strawberry.field(description="The import's file name, when given.")
     def source_file_name(self) -> str | None:
         return self.doc.get("sourceFileName")
 
-    @strawberry.field
+    @strawberry.field(description="When it was created.")
     def created_at(self) -> DateTime:
         return cast(DateTime, self.doc["createdAt"])
 
-    @strawberry.field
+    @strawberry.field(description="When a worker started it.")
     def started_at(self) -> DateTime | None:
         return self.doc.get("startedAt")
 
-    @strawberry.field
+    @strawberry.field(description="When it finished.")
     def completed_at(self) -> DateTime | None:
         return self.doc.get("completedAt")
 
-    @strawberry.field
+    @strawberry.field(description="Its last progress.")
     def updated_at(self) -> DateTime:
         return cast(DateTime, self.doc["updatedAt"])
 
@@ -143,15 +145,15 @@ class ActivityReport(DocNode):
     node_id: relay.NodeID[str]
     doc: strawberry.Private[Document]
 
-    @strawberry.field
+    @strawberry.field(description="The report's title (1-200 characters).")
     def title(self) -> str:
         return str(self.doc["title"])
 
-    @strawberry.field
+    @strawberry.field(description="Marked as a favourite.")
     def favorite(self) -> bool:
         return bool(self.doc.get("favorite"))
 
-    @strawberry.field
+    @strawberry.field(description="PENDING until its job completes, then COMPLETED or FAILED.")
     def status(self) -> ReportStatus:
         return ReportStatus(self.doc["status"])
 
@@ -159,19 +161,19 @@ class ActivityReport(DocNode):
     def status_code(self) -> int | None:
         return {"PENDING": 1, "COMPLETED": 2}.get(self.doc["status"])
 
-    @strawberry.field
+    @strawberry.field(description="Why it FAILED, in words a person can act on.")
     def failure_reason(self) -> str | None:
         return self.doc.get("failureReason")
 
-    @strawberry.field
+    @strawberry.field(description="The criteria, user type and dates it was created with.")
     def filters(self) -> JSON:
         return JSON(self.doc.get("filters") or {})
 
-    @strawberry.field
+    @strawberry.field(description="The aggregated CSV's columns, in order.")
     def selected_fields(self) -> list[str]:
         return list(self.doc.get("selectedFields") or [])
 
-    @strawberry.field
+    @strawberry.field(description="The detailed CSV includes custom events.")
     def include_behavior(self) -> bool:
         return bool(self.doc.get("includeBehavior"))
 
@@ -183,19 +185,19 @@ class ActivityReport(DocNode):
     def detailed_row_count(self) -> int | None:
         return self.doc.get("detailedRowCount")
 
-    @strawberry.field
+    @strawberry.field(description="When it was created.")
     def created_at(self) -> DateTime:
         return cast(DateTime, self.doc["createdAt"])
 
-    @strawberry.field
+    @strawberry.field(description="When its job completed.")
     def completed_at(self) -> DateTime | None:
         return self.doc.get("completedAt")
 
-    @strawberry.field
+    @strawberry.field(description="One row per contact (authenticated download), once completed.")
     def aggregated_csv_url(self, info: Info) -> str | None:
         return self._url(info, "aggregated")
 
-    @strawberry.field
+    @strawberry.field(description="One row per activity (authenticated download), once completed.")
     def detailed_csv_url(self, info: Info) -> str | None:
         return self._url(info, "detailed")
 
@@ -204,7 +206,7 @@ class ActivityReport(DocNode):
             return None
         return f"{_base_url(info)}/downloads/reports/{self.doc['_id']}/{which}.csv"
 
-    @strawberry.field
+    @strawberry.field(description="The job computing it.")
     async def job(self, info: Info) -> Job | None:
         job_id = self.doc.get("jobId")
         doc = await info.context.loaders.of(JobByIdLoader).load(job_id) if job_id else None
