@@ -7,7 +7,7 @@ import logging
 from typing import Any, cast
 
 import strawberry
-from graphql import GraphQLError, print_schema
+from graphql import DirectiveDefinitionNode, GraphQLError, TypeDefinitionNode, parse, print_ast, print_schema
 from strawberry import relay
 from strawberry.extensions import AddValidationRules, DisableIntrospection, ParserCache
 from strawberry.federation.schema import FederationAny
@@ -217,9 +217,25 @@ schema = build_schema()
 
 
 def schema_sdl() -> str:
-    """The subgraph SDL (schema.graphql): what Apollo Federation composes; it applies
-    ``@link``/``@key`` without defining them, as federation expects."""
-    return schema.as_str() + "\n"
+    """The subgraph SDL (schema.graphql): what Apollo Federation composes (``@link``,
+    ``@key``), followed by the definitions of the federation directives and scalars it
+    applies, as the federation spec gives them, so that the file also loads on its own in
+    graphql-core's ``build_schema`` and the tools built on graphql-js."""
+    subgraph = schema.as_str()
+    defined = {d.name.value for d in parse(subgraph).definitions if isinstance(d, _NAMED)}
+    federation = [
+        print_ast(d)
+        for d in parse(client_sdl()).definitions
+        if isinstance(d, _NAMED) and d.name.value not in defined
+    ]
+    return (
+        f"{subgraph}\n\n# Federation's own definitions, for tools that load this file alone\n\n"
+        + "\n\n".join(federation)
+        + "\n"
+    )
+
+
+_NAMED = (DirectiveDefinitionNode, TypeDefinitionNode)
 
 
 def client_sdl() -> str:

@@ -21,6 +21,16 @@ def test_committed_schema_matches_the_code() -> None:
     assert committed == schema_sdl(), "schema.graphql is stale: run `make schema` and commit it"
 
 
+def test_the_subgraph_schema_loads_in_graphql_core_with_its_keys() -> None:
+    built = build_schema((ROOT / "schema.graphql").read_text())
+    contact = built.type_map["Contact"]
+    assert contact.ast_node is not None
+    keys = [d for d in contact.ast_node.directives or () if d.name.value == "key"]
+    assert len(keys) == 2  # @key(fields: "id") @key(fields: "cID")
+    assert built.ast_node is not None
+    assert [d.name.value for d in built.ast_node.directives or ()] == ["link"]
+
+
 def test_the_client_schema_matches_the_code_and_loads_in_graphql_core() -> None:
     committed = (ROOT / "schema.client.graphql").read_text()
     assert committed == client_sdl(), "schema.client.graphql is stale: run `make schema` and commit it"
