@@ -150,14 +150,18 @@ def run_in_chromium(base: str, record: dict[str, Any]) -> dict[str, Any]:
             "return Array.from(document.querySelectorAll('.graphiql-editor-tool .CodeMirror'))"
             ".map(e => e.CodeMirror.getValue())"
         )
+        # the new tab without a key: the 401 shows at once (no login prompt, no spinning)
+        driver.execute_script(
+            "const [query] = document.querySelectorAll('.graphiql-query-editor .CodeMirror');"
+            "query.CodeMirror.setValue('{ account { id } }');"
+            "document.querySelectorAll('.graphiql-editor-tool .CodeMirror').forEach(e => e.CodeMirror.setValue(''));"
+        )
+        started = time.monotonic()
+        refused = run_and_read("UNAUTHENTICATED")
+        refused_s = time.monotonic() - started
         resources = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
-        return {
-            "first": first,
-            "live": live,
-            "tabs": tab_count,
-            "editors": editors,
-            "resources": list(resources),
-        }
+        return {"first": first, "live": live, "tabs": tab_count, "editors": editors, "refused": refused,
+                "refused_s": refused_s, "resources": list(resources)}  # fmt: skip
     finally:
         driver.quit()
 
@@ -187,6 +191,8 @@ async def test_graphiql_runs_the_examples_in_headless_chromium(api: Api, demo: S
     assert {"Authorization": f"Bearer {key}"} in [orjson.loads(e) for e in seen["editors"] if e.strip()], (
         seen["editors"]
     )
+    assert "UNAUTHENTICATED" in seen["refused"], seen["refused"]
+    assert seen["refused_s"] < 5
     assert seen["resources"]
     assert all(r.startswith(base) for r in seen["resources"]), seen["resources"]  # offline-safe
 
