@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 from asgi_lifespan import LifespanManager
 from bson import ObjectId
@@ -132,6 +133,23 @@ class Api:
             )
         key, _ = await create_api_key(account_id, self.db, "test", scopes)
         return key
+
+    async def exported_profile(self, ref: str, *, key: str) -> dict[str, Any]:
+        """contactProfileExport(ref) run by a worker, and the JSON file it made."""
+        from app.jobs.handlers import HANDLERS
+        from app.jobs.runner import JobRunner
+
+        created = await self.ok(
+            f'mutation {{ contactProfileExport(ref: "{ref}") {{ job {{ id }} }} }}', key=key
+        )
+        await JobRunner(self.db, self.db.client, HANDLERS, owner="test-worker").run_once()
+        job_id = created["contactProfileExport"]["job"]["id"]
+        done = await self.ok("query($id: ID!) { job(id: $id) { state resultUrl } }", {"id": job_id}, key=key)
+        assert done["job"]["state"] == "COMPLETED", done
+        url = done["job"]["resultUrl"].replace("http://test", "")
+        response = await self.http.get(url, headers={"Authorization": f"Bearer {key}"})
+        profile: dict[str, Any] = orjson.loads(response.content)
+        return profile
 
     async def contacts(self, account_id: str, *docs: Document) -> list[ObjectId]:
         now = datetime.now(UTC)

@@ -57,11 +57,11 @@ class PropertyFilter(KeyedValueFilter):
     pass
 
 
-@strawberry.input(description="Which activities to return; all given conditions must hold.")
-class ActivityWhere:
-    contact: str | None = strawberry.field(
-        default=None, description="A contact ref (root activities only; implied under Contact.activities)."
-    )
+@strawberry.input(description="Conditions on an activity's action, tracking type and time.")
+class ActivityMatch:
+    """The conditions activity filters (ActivityWhere) and contact conditions on activities
+    (ActivityConditionInput) share."""
+
     action: str | None = strawberry.field(default=None, description="Activities of this action.")
     actions: list[str] | None = strawberry.field(
         default=None, description="Activities of any of these actions."
@@ -70,6 +70,13 @@ class ActivityWhere:
         default=None, description="Activities of these Constant Contact tracking types."
     )
     ats: DateTimeFilter | None = strawberry.field(default=None, description="Activities in this time range.")
+
+
+@strawberry.input(description="Which activities to return; all given conditions must hold.")
+class ActivityWhere(ActivityMatch):
+    contact: str | None = strawberry.field(
+        default=None, description="A contact ref (root activities only; implied under Contact.activities)."
+    )
     mc_id: str | None = strawberry.field(
         description="Activities of this message contact id.", default=None, name="mcID"
     )

@@ -15,9 +15,9 @@ from app.activities.types import (
     ACTIVITY_FIELDS,
     Activity,
     ActivityConnection,
+    ActivityMatch,
     ActivitySort,
     ActivityWhere,
-    TrackingType,
 )
 from app.auth import ScopeName, requires
 from app.commerce.loaders import OrdersByContactLoader
@@ -314,15 +314,7 @@ class AttributeFilter(KeyedValueFilter):
     description='A condition on the contact\'s activities, e.g. {action: "click", withinDays: 30}. '
     "Evaluated inside the database."
 )
-class ActivityConditionInput:
-    action: str | None = strawberry.field(default=None, description="Activities of this action.")
-    actions: list[str] | None = strawberry.field(
-        default=None, description="Activities of any of these actions."
-    )
-    tracking_types: list[TrackingType] | None = strawberry.field(
-        default=None, description="Activities of these Constant Contact tracking types."
-    )
-    ats: DateTimeFilter | None = strawberry.field(default=None, description="Activities in this time range.")
+class ActivityConditionInput(ActivityMatch):
     within_days: int | None = strawberry.field(
         default=None, description="Only activities of the last N days."
     )

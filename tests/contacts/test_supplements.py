@@ -5,12 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 import pytest
 
 from app.db import CONTACTS
-from app.jobs.handlers import HANDLERS
-from app.jobs.runner import JobRunner
 from app.sizes import MAX_CONTACT_BYTES
 from tests.conftest import Api
 
@@ -163,21 +160,6 @@ async def test_the_merge_option_on_supplements_written_by_the_api(
 async def test_the_profile_export_carries_the_supplements(api: Api, key: str) -> None:
     await new_contact(api, key, "sup@example.com")
     await record(api, key, "sup@example.com", "loyalty", {"tier": "gold"})
-    runner = JobRunner(api.db, api.db.client, HANDLERS, owner="test-worker")
-    job = await api.ok(
-        'mutation { contactProfileExport(ref: "sup@example.com") { job { id } userErrors { code } } }',
-        key=key,
-    )
-    await runner.run_once()
-    done = await api.ok(
-        "query($id: ID!) { job(id: $id) { state resultUrl } }",
-        {"id": job["contactProfileExport"]["job"]["id"]},
-        key=key,
-    )
+    profile = await api.exported_profile("sup@example.com", key=key)
 
-    response = await api.http.get(
-        done["job"]["resultUrl"].replace("http://test", ""), headers={"Authorization": f"Bearer {key}"}
-    )
-
-    assert done["job"]["state"] == "COMPLETED"
-    assert orjson.loads(response.content)["contact"]["supplements"] == {"loyalty": {"tier": "gold"}}
+    assert profile["contact"]["supplements"] == {"loyalty": {"tier": "gold"}}
