@@ -489,7 +489,12 @@ async def watch_resumable(
             yield last, None
         quiet_since = time.monotonic()
         while stream.alive:
-            change = await stream.try_next()
+            try:
+                change = await stream.try_next()
+            except OperationFailure as exc:  # the driver's own resume can find the history gone
+                if exc.code in _HISTORY_LOST:
+                    raise ResumeTokenExpired(str(exc)) from exc
+                raise
             if change is not None:
                 last = dict(change["_id"])
                 quiet_since = time.monotonic()

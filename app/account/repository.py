@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -166,6 +167,15 @@ async def list_audiences(account_id: str, db: Database) -> list[Document]:
 async def get_audience(account_id: str, db: Database, key: str) -> Document | None:
     return await db[AUDIENCES].find_one(
         scoped(account_id, {"key": key}), _NO_ID, max_time_ms=MAX_TIME.request
+    )
+
+
+async def find_audiences(account_id: str, db: Database, keys: Sequence[str]) -> list[Document]:
+    """The audiences of these keys (those that exist), in one command."""
+    return (
+        await db[AUDIENCES]
+        .find(scoped(account_id, {"key": {"$in": list(keys)}}), _NO_ID, max_time_ms=MAX_TIME.request)
+        .to_list()
     )
 
 

@@ -77,12 +77,11 @@ def _window(filters: Document) -> Document | None:
 
 
 async def _segment_rules(account_id: str, db: Database, criteria: list[dict[str, Any]]) -> Document:
-    rules: Document = {}
-    for key in segment_keys(criteria)[:MAX_OPERANDS]:
-        audience = await audiences.get_audience(account_id, db, key)
-        if audience is not None:
-            rules[key] = audience.get("rule") or {}
-    return rules
+    keys = segment_keys(criteria)[:MAX_OPERANDS]
+    if not keys:
+        return {}
+    found = await audiences.find_audiences(account_id, db, keys)
+    return {a["key"]: a.get("rule") or {} for a in found}
 
 
 def _compile(filters: Document, config: AccountConfig) -> tuple[Document, list[ActivityCondition]]:
