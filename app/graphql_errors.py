@@ -41,6 +41,17 @@ class UserError:
         return cls(field=list(problem.field) or None, message=problem.message, code=problem.code)
 
 
+@strawberry.type
+class Payload:
+    """What every mutation payload has: its expected failures (``user_errors_in`` fills
+    them); payload types inherit it (it is not a GraphQL type of its own)."""
+
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list,
+        description="Expected failures, each with its input path and error key; empty on success.",
+    )
+
+
 def user_errors(error: DomainError) -> list[UserError]:
     return [UserError.from_problem(p) for p in error.problems]
 

@@ -6,7 +6,7 @@ import strawberry
 
 from app.auth import ScopeName, requires
 from app.context import Info
-from app.graphql_errors import UserError, user_errors_in
+from app.graphql_errors import Payload, user_errors_in
 from app.inputs import plain
 
 from .attributes import create_attribute
@@ -29,46 +29,30 @@ ADMIN = [requires(ScopeName.ADMIN)]
 
 
 @strawberry.type(description="The result of accountAttributeCreate.")
-class AccountAttributeCreatePayload:
+class AccountAttributeCreatePayload(Payload):
     attribute: AttributeDefinitionType | None = strawberry.field(
         default=None, description="The attribute created; null on failure."
-    )
-    user_errors: list[UserError] = strawberry.field(
-        description="Expected failures, each with its input path and error key; empty on success.",
-        default_factory=list,
     )
 
 
 @strawberry.type(description="The result of accountListCreate.")
-class AccountListCreatePayload:
+class AccountListCreatePayload(Payload):
     contact_list: ContactList | None = strawberry.field(
         description="The list created; null on failure.", default=None, name="list"
-    )
-    user_errors: list[UserError] = strawberry.field(
-        description="Expected failures, each with its input path and error key; empty on success.",
-        default_factory=list,
     )
 
 
 @strawberry.type(description="The result of audienceCreate.")
-class AudienceCreatePayload:
+class AudienceCreatePayload(Payload):
     audience: Audience | None = strawberry.field(
         default=None, description="The audience created; null on failure."
-    )
-    user_errors: list[UserError] = strawberry.field(
-        description="Expected failures, each with its input path and error key; empty on success.",
-        default_factory=list,
     )
 
 
 @strawberry.type(description="The result of accountIdentifierKeysSet.")
-class AccountIdentifierKeysSetPayload:
+class AccountIdentifierKeysSetPayload(Payload):
     account: Account | None = strawberry.field(
         default=None, description="The account with its new keys; null on failure."
-    )
-    user_errors: list[UserError] = strawberry.field(
-        description="Expected failures, each with its input path and error key; empty on success.",
-        default_factory=list,
     )
 
 

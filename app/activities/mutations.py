@@ -6,7 +6,7 @@ import strawberry
 
 from app.auth import Principal, ScopeName, requires
 from app.context import Info
-from app.graphql_errors import UserError, user_errors_in
+from app.graphql_errors import Payload, UserError, user_errors_in
 from app.scalars import DateTime, Properties
 
 from .messages import MessageData, record_message
@@ -63,7 +63,7 @@ class EventInput:
 
 
 @strawberry.type(description="The result of eventRecord.")
-class EventRecordPayload:
+class EventRecordPayload(Payload):
     activity: Activity | None = strawberry.field(
         default=None, description="The activity stored (or the first one, when deduplicated)."
     )
@@ -72,10 +72,6 @@ class EventRecordPayload:
     )
     stripped_keys: list[str] = strawberry.field(
         default_factory=list, description="Property keys that were dropped."
-    )
-    user_errors: list[UserError] = strawberry.field(
-        description="Expected failures, each with its input path and error key; empty on success.",
-        default_factory=list,
     )
 
     @classmethod
@@ -102,13 +98,9 @@ class MessageInput:
 
 
 @strawberry.type(description="The message as stored after messageRecord.")
-class MessageRecordPayload:
+class MessageRecordPayload(Payload):
     message: Message | None = strawberry.field(
         default=None, description="The message as stored; null on failure."
-    )
-    user_errors: list[UserError] = strawberry.field(
-        description="Expected failures, each with its input path and error key; empty on success.",
-        default_factory=list,
     )
 
 

@@ -9,7 +9,7 @@ import strawberry
 from app.auth import ScopeName, requires
 from app.contacts.types import Contact
 from app.context import Info
-from app.graphql_errors import UserError, user_errors_in
+from app.graphql_errors import Payload, user_errors_in
 
 from .cart import add_item, clear_cart, remove_item, set_cart
 from .inputs import CartInput, LineItemInput, OrderInput
@@ -20,14 +20,10 @@ WRITE = [requires(ScopeName.CONTACTS_WRITE)]
 
 
 @strawberry.type(description="The result of a cart mutation: the contact and its cart.")
-class CartPayload:
+class CartPayload(Payload):
     contact: Contact | None = strawberry.field(default=None, description="The contact; null on failure.")
     cart: Cart | None = strawberry.field(
         default=None, description="The cart after the change; null when it is empty or on failure."
-    )
-    user_errors: list[UserError] = strawberry.field(
-        description="Expected failures, each with its input path and error key; empty on success.",
-        default_factory=list,
     )
 
     @classmethod
@@ -36,13 +32,9 @@ class CartPayload:
 
 
 @strawberry.type(description="The result of orderRecord.")
-class OrderRecordPayload:
+class OrderRecordPayload(Payload):
     order: Order | None = strawberry.field(default=None, description="The order as stored; null on failure.")
     created: bool = strawberry.field(default=False, description="True when the order is new.")
-    user_errors: list[UserError] = strawberry.field(
-        description="Expected failures, each with its input path and error key; empty on success.",
-        default_factory=list,
-    )
 
 
 @strawberry.type

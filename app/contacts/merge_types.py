@@ -6,7 +6,7 @@ from enum import Enum
 
 import strawberry
 
-from app.graphql_errors import UserError
+from app.graphql_errors import Payload
 
 from .merge import MergeResult
 from .types import Contact
@@ -93,7 +93,7 @@ class ContactMergeInput:
 
 
 @strawberry.type(description="The result of contactMerge (or its preview).")
-class ContactMergePayload:
+class ContactMergePayload(Payload):
     contact: Contact | None = strawberry.field(
         default=None, description="The surviving (destination) contact."
     )
@@ -109,10 +109,6 @@ class ContactMergePayload:
     orders_moved: int = strawberry.field(default=0, description="The source's orders moved to the survivor.")
     orders_dropped: int = strawberry.field(
         default=0, description="The source's orders deleted (orders: IGNORE)."
-    )
-    user_errors: list[UserError] = strawberry.field(
-        description="Expected failures, each with its input path and error key; empty on success.",
-        default_factory=list,
     )
 
     @classmethod

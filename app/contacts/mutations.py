@@ -8,7 +8,7 @@ import strawberry
 
 from app.auth import ScopeName, requires
 from app.context import Info
-from app.graphql_errors import UserError, user_errors_in
+from app.graphql_errors import Payload, user_errors_in
 from app.scalars import JSON
 
 from .consent import ConsentSource
@@ -33,64 +33,44 @@ def consent_source(info: Info) -> ConsentSource:
 
 
 @strawberry.type(description="The result of a contact mutation: the contact.")
-class ContactPayload:
+class ContactPayload(Payload):
     contact: Contact | None = strawberry.field(
         default=None, description="The contact after the write; null on failure."
-    )
-    user_errors: list[UserError] = strawberry.field(
-        description="Expected failures, each with its input path and error key; empty on success.",
-        default_factory=list,
     )
 
 
 @strawberry.type(description="The result of contactUpsert: the contact and whether it is new.")
-class ContactUpsertPayload:
+class ContactUpsertPayload(Payload):
     contact: Contact | None = strawberry.field(
         default=None, description="The contact after the write; null on failure."
     )
     created: bool = strawberry.field(default=False, description="True when the contact was created.")
-    user_errors: list[UserError] = strawberry.field(
-        description="Expected failures, each with its input path and error key; empty on success.",
-        default_factory=list,
-    )
 
 
 @strawberry.type(description="The result of contactDelete: what was erased.")
-class ContactDeletePayload:
+class ContactDeletePayload(Payload):
     deleted_c_id: str | None = strawberry.field(
         description="The id of the contact erased; null on failure.", default=None, name="deletedCID"
     )
     activities_deleted: int = strawberry.field(default=0, description="Its activities erased.")
     orders_deleted: int = strawberry.field(default=0, description="Its orders erased.")
     cart_deleted: bool = strawberry.field(default=False, description="It had a cart, erased.")
-    user_errors: list[UserError] = strawberry.field(
-        description="Expected failures, each with its input path and error key; empty on success.",
-        default_factory=list,
-    )
 
 
 @strawberry.type(description="The result of contactUnsubscribe.")
-class ContactUnsubscribePayload:
+class ContactUnsubscribePayload(Payload):
     contact: Contact | None = strawberry.field(
         default=None, description="The contact after the write; null on failure."
     )
     changed: bool = strawberry.field(default=False, description="False when it was already unsubscribed.")
-    user_errors: list[UserError] = strawberry.field(
-        description="Expected failures, each with its input path and error key; empty on success.",
-        default_factory=list,
-    )
 
 
 @strawberry.type(description="The result of supplementDelete.")
-class SupplementDeletePayload:
+class SupplementDeletePayload(Payload):
     contact: Contact | None = strawberry.field(
         default=None, description="The contact after the write; null on failure."
     )
     deleted: bool = strawberry.field(default=False, description="False when the contact had no such key.")
-    user_errors: list[UserError] = strawberry.field(
-        description="Expected failures, each with its input path and error key; empty on success.",
-        default_factory=list,
-    )
 
 
 @strawberry.type

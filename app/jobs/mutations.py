@@ -9,7 +9,7 @@ from strawberry import relay
 from app.auth import ScopeName, ensure_allowed, requires
 from app.context import Info
 from app.errors import ErrorCode
-from app.graphql_errors import UserError, user_errors_in
+from app.graphql_errors import Payload, UserError, user_errors_in
 from app.inputs import plain
 
 from . import exports, imports, reports, repository
@@ -31,34 +31,22 @@ CANCEL_SCOPES = {
 
 
 @strawberry.type(description="The result of a job mutation: the job.")
-class JobPayload:
+class JobPayload(Payload):
     job: Job | None = strawberry.field(default=None, description="The job; null on failure.")
-    user_errors: list[UserError] = strawberry.field(
-        description="Expected failures, each with its input path and error key; empty on success.",
-        default_factory=list,
-    )
 
 
 @strawberry.type(description="The result of activityReportCreate: the report and its job.")
-class ActivityReportPayload:
+class ActivityReportPayload(Payload):
     activity_report: ActivityReport | None = strawberry.field(
         default=None, description="The report, PENDING; null on failure."
     )
     job: Job | None = strawberry.field(default=None, description="The job that computes it.")
-    user_errors: list[UserError] = strawberry.field(
-        description="Expected failures, each with its input path and error key; empty on success.",
-        default_factory=list,
-    )
 
 
 @strawberry.type(description="The result of activityReportDelete.")
-class ActivityReportDeletePayload:
+class ActivityReportDeletePayload(Payload):
     deleted_id: strawberry.ID | None = strawberry.field(
         default=None, description="The id of the report deleted; null on failure."
-    )
-    user_errors: list[UserError] = strawberry.field(
-        description="Expected failures, each with its input path and error key; empty on success.",
-        default_factory=list,
     )
 
 
