@@ -6,7 +6,6 @@ Message ids are ObjectIds (the second segment of an mcID, '252:<message id>:ot:<
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,7 +16,6 @@ from app.errors import DomainError, ErrorCode, Problem
 
 from . import repository
 
-_HEX24 = re.compile(r"[0-9a-fA-F]{24}")
 MAX_NAME_LENGTH = 200
 MAX_CHANNEL_LENGTH = 40
 
