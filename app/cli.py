@@ -21,6 +21,7 @@ from app.embedded import EmbeddedMongo, running_uri
 from app.errors import DomainError
 from app.graphiql import DEMO_KEY_FILE
 from app.settings import Settings
+from app.tenant import Tenant
 
 log = logging.getLogger("contactgraph")
 
@@ -69,7 +70,7 @@ async def _prepare_demo(settings: Settings, seed: bool) -> str | None:
             result = await seed_demo(db)
             _write_key(key_file, result.api_key)
         elif not key_file.exists():
-            key, _ = await create_api_key("demo", db, "demo admin key", ALL_SCOPES)
+            key, _ = await create_api_key(Tenant("demo", db), "demo admin key", ALL_SCOPES)
             _write_key(key_file, key)
     return key_file.read_text().strip()
 
@@ -268,11 +269,12 @@ def cmd_apikey(args: argparse.Namespace, settings: Settings) -> int:
 
     async def run() -> int:
         async with open_db(settings) as db:
+            tenant = Tenant(args.account, db)
             if args.apikey_command == "create":
                 scopes = parse_scopes(
                     [s.strip() for value in args.scope for s in value.split(",") if s.strip()]
                 )
-                key, doc = await create_api_key(args.account, db, args.name, scopes)
+                key, doc = await create_api_key(tenant, args.name, scopes)
                 print(
                     f"key id {doc['_id'][:12]} for account {args.account!r} with scopes "
                     f"{', '.join(doc['scopes'])}; it is shown only once:",
@@ -280,13 +282,13 @@ def cmd_apikey(args: argparse.Namespace, settings: Settings) -> int:
                 )
                 print(key)
             elif args.apikey_command == "list":
-                for doc in await repository.list_api_keys(args.account, db):
+                for doc in await repository.list_api_keys(tenant):
                     state = "revoked" if doc.get("revokedAt") else "active"
                     print(
                         f"{doc['_id'][:12]}  {state:8} {doc.get('name', '')!s:24} {','.join(doc['scopes'])}"
                     )
             else:
-                count = await repository.revoke_api_key(args.account, db, args.key_id, datetime.now(UTC))
+                count = await repository.revoke_api_key(tenant, args.key_id, datetime.now(UTC))
                 print(f"revoked {count} key(s)", file=sys.stderr)
                 return 0 if count else 1
         return 0
@@ -310,7 +312,6 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
         await ensure_indexes(db)
         runner = JobRunner(
             db,
-            client,
             HANDLERS,
             lease=timedelta(seconds=settings.job_lease_s),
             secrets=SecretsBox.from_settings(settings),

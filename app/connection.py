@@ -182,7 +182,7 @@ ParentPage = tuple[list[dict[str, Any]], int]
 class PageByParentLoader(DataLoader[Any, ParentPage]):
     """parent id → (its page of children, its total), one batched command per level.
 
-    ``fetch`` gets every parent id of the batch at once (see ``db.page_per_parent``).
+    ``fetch`` gets every parent id of the batch at once (see ``AccountCollection.page_per_parent``).
     """
 
     def __init__(self, fetch: Callable[[list[Any]], Awaitable[dict[Any, ParentPage]]]) -> None:

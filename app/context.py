@@ -28,6 +28,7 @@ from app.db import Database, Document
 from app.pagination import PerParentQuery
 from app.secrets_box import SecretsBox
 from app.settings import Settings
+from app.tenant import Tenant
 
 T = TypeVar("T")
 L = TypeVar("L", bound=DataLoader[Any, Any])
@@ -91,30 +92,29 @@ class Services:
 class Loaders:
     """The DataLoaders of one request, each made on first use and then shared by every
     resolver of the request (their cache lives as long as the request). Each domain defines
-    its own loaders (``app.<domain>.loaders``): a class built from the account id and the
-    database, or, for nested connections, also from the page's query, so that every parent
+    its own loaders (``app.<domain>.loaders``): a class built from the caller's tenant, or,
+    for nested connections, also from the page's query, so that every parent
     at a level with the same arguments shares one batched command. This module knows none
     of them."""
 
-    def __init__(self, account_id: str, db: Database) -> None:
-        self._account_id = account_id
-        self._db = db
+    def __init__(self, tenant: Tenant) -> None:
+        self._tenant = tenant
         self._made: dict[Any, Any] = {}
 
-    def of(self, make: Callable[[str, Database], L]) -> L:
+    def of(self, make: Callable[[Tenant], L]) -> L:
         """The request's loader of this kind, e.g. ``loaders.of(ContactByIdLoader)``."""
         loader = self._made.get(make)
         if loader is None:
-            loader = self._made[make] = make(self._account_id, self._db)
+            loader = self._made[make] = make(self._tenant)
         made: L = loader
         return made
 
-    def per_parent(self, make: Callable[[str, Database, PerParentQuery], P], query: PerParentQuery) -> P:
+    def per_parent(self, make: Callable[[Tenant, PerParentQuery], P], query: PerParentQuery) -> P:
         """The request's page loader of this kind for these page arguments."""
         key = (make, query.cache_key)
         loader = self._made.get(key)
         if loader is None:
-            loader = self._made[key] = make(self._account_id, self._db, query)
+            loader = self._made[key] = make(self._tenant, query)
         made: P = loader
         return made
 
@@ -130,7 +130,7 @@ class Context:
     _memo: dict[str, asyncio.Future[Any]] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
-        self.loaders = Loaders(self.principal.account_id, self.services.db)
+        self.loaders = Loaders(self.tenant)
 
     def become(self, principal: Principal) -> None:
         """Authenticate a websocket connection after the fact (connection_init)."""
@@ -139,7 +139,7 @@ class Context:
 
     def fresh(self) -> None:
         """Forget everything loaded: a subscription calls it before each event it sends."""
-        self.loaders = Loaders(self.principal.account_id, self.services.db)
+        self.loaders = Loaders(self.tenant)
         self._memo = {}
 
     @property
@@ -148,7 +148,13 @@ class Context:
 
     @property
     def db(self) -> Database:
+        """The whole database: for the process-wide reads of ``app.process_wide`` only."""
         return self.services.db
+
+    @property
+    def tenant(self) -> Tenant:
+        """The caller's account in the database: what every use case and repository takes."""
+        return Tenant(self.principal.account_id, self.services.db)
 
     async def _once(self, name: str, make: Callable[[], Awaitable[T]]) -> T:
         """Run ``make`` at most once per request, however many resolvers ask."""
@@ -164,18 +170,18 @@ class Context:
 
     async def account(self) -> Document:
         async def load() -> Document:
-            doc = await account_repository.get_account(self.account_id, self.db)
+            doc = await account_repository.get_account(self.tenant)
             # A key whose account was removed sees an empty account, never another's.
             return doc or {"_id": self.account_id, "primaryKey": "email", "secondaryKeys": []}
 
         return await self._configured("account", load)
 
     async def definitions(self) -> dict[str, AttributeDefinition]:
-        return await self._configured("definitions", lambda: load_definitions(self.account_id, self.db))
+        return await self._configured("definitions", lambda: load_definitions(self.tenant))
 
     async def list_keys(self) -> set[str]:
         async def load() -> set[str]:
-            return {d["key"] for d in await account_repository.list_lists(self.account_id, self.db)}
+            return {d["key"] for d in await account_repository.list_lists(self.tenant)}
 
         return await self._configured("lists", load)
 

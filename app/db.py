@@ -1,8 +1,8 @@
 """The MongoDB client's lifecycle, collection names and every index (TTL included).
 
 The client is PyMongo's ``AsyncMongoClient``. Application code reaches collections
-only through the domain ``repository.py`` modules, which scope every filter to an
-account (see ``scoped``).
+only through the domain ``repository.py`` modules, and they only through a ``Tenant``
+(``app.tenant``), which scopes every filter to an account.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError, OperationFailure
 from pymongo.monitoring import CommandListener
 
-from app.pagination import PerParentQuery, seek_expression
 from app.settings import Settings
 
 Document = dict[str, Any]
@@ -109,15 +108,6 @@ async def transaction(client: Client, work: Callable[[Session], Awaitable[T]]) -
         raise DuplicateKey.of(exc) from exc
 
 
-def scoped(account_id: str, query: Mapping[str, Any] | None = None) -> Document:
-    """A filter that can only ever match the given account's documents."""
-    if not account_id:
-        raise ValueError("an account id is required for every query")
-    result: Document = dict(query or {})
-    result["accountId"] = account_id
-    return result
-
-
 def connect(settings: Settings, listeners: Sequence[CommandListener] = ()) -> AsyncMongoClient[Document]:
     if not settings.mongodb_uri:
         raise RuntimeError("MONGODB_URI is not set and no embedded database was started")
@@ -147,7 +137,7 @@ _STRING = {"$gte": ""}
 _NUMBER = {"$gte": float("-inf")}
 
 # Every index starts with accountId (TTL indexes aside); each says which reads it serves.
-# Filters put accountId LAST (``scoped``) and the selective field first: the embedded engine
+# Filters put accountId LAST (``AccountCollection.scoped``) and the selective field first: the embedded engine
 # serves ``{_id: X, accountId: A}`` as a point lookup but scans the account for
 # ``{accountId: A, _id: X}``; MongoDB does not care about key order.
 INDEXES: dict[str, list[IndexModel]] = {
@@ -308,43 +298,6 @@ def object_id(value: Any) -> ObjectId | None:
         return None
 
 
-async def find_by_ids(collection: Collection, account_id: str, ids: Sequence[Any]) -> list[Document]:
-    # A first batch larger than the most results there can be closes the cursor at once.
-    cursor = collection.find(
-        scoped(account_id, {"_id": {"$in": list(ids)}}), max_time_ms=MAX_TIME.request
-    ).batch_size(len(ids) + 1)
-    return await cursor.to_list()
-
-
-async def find_page(
-    collection: Collection,
-    account_id: str,
-    query: Document,
-    sort: list[tuple[str, int]],
-    limit: int,
-    fields: Sequence[str] | None = None,
-) -> list[Document]:
-    """One page of the account's documents matching ``query`` (a seek filter included), in one
-    round trip: the first batch holds the whole page; only ``fields`` of them, if given."""
-    projection = dict.fromkeys(fields, 1) if fields is not None else None
-    cursor = collection.find(scoped(account_id, query), projection, max_time_ms=MAX_TIME.request)
-    return await cursor.sort(sort).limit(limit).batch_size(limit).to_list()
-
-
-async def count(collection: Collection, account_id: str, query: Document) -> int:
-    return await collection.count_documents(scoped(account_id, query), maxTimeMS=MAX_TIME.request)
-
-
-async def docs_by_node_ids(
-    collection: Collection, account_id: str, node_ids: Sequence[str]
-) -> list[Document | None]:
-    """Documents for Relay node ids (hex ObjectIds), in order; None for unknown or malformed."""
-    ids = [object_id(value) for value in node_ids]
-    found = await find_by_ids(collection, account_id, [i for i in ids if i is not None])
-    by_id = {d["_id"]: d for d in found}
-    return [by_id.get(i) if i is not None else None for i in ids]
-
-
 async def top_n_per_parent(
     collection: Collection,
     match: Document,
@@ -359,7 +312,7 @@ async def top_n_per_parent(
     documents it has in all. ONE command, whatever the number of parents (``$group`` with
     ``$topN``).
 
-    ``match`` must already be account-scoped (the repositories build it with ``scoped``).
+    ``match`` must already be account-scoped (``AccountCollection.page_per_parent``).
     """
     if "accountId" not in match:
         raise ValueError("top_n_per_parent needs an account-scoped match")
@@ -387,22 +340,6 @@ async def top_n_per_parent(
             items = [d for d in items if d.pop("__page") == 1]
         result[group["_id"]] = (items, group["total"])
     return result
-
-
-async def page_per_parent(
-    collection: Collection,
-    account_id: str,
-    parent_field: str,
-    parent_ids: Sequence[Any],
-    query: PerParentQuery,
-) -> dict[Any, tuple[list[Document], int]]:
-    """A nested connection's page for every parent (one command); fetches one extra
-    document per parent so the caller can tell whether there is a next page."""
-    match = scoped(account_id, {**query.match, parent_field: {"$in": list(parent_ids)}})
-    seek = seek_expression(query.sort, query.after) if query.after else None
-    return await top_n_per_parent(
-        collection, match, parent_field, query.sort.mongo_sort(), query.limit + 1, seek, query.fields
-    )
 
 
 def under(prefix: str, query: Document) -> Document:

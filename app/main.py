@@ -43,6 +43,7 @@ from app.logs import RequestLogMiddleware
 from app.metrics import DatabaseMetrics, metrics
 from app.schema import build_schema
 from app.settings import Settings
+from app.tenant import Tenant
 
 log = logging.getLogger(__name__)
 ACCEPT: UnsetType = UNSET  # connection_ack without a payload
@@ -131,7 +132,7 @@ class GraphQLView(GraphQL[Context, None]):
         services: Services = request.app.state.services
         key = graphiql.demo_key(services.settings)
         # The examples' variables: emails of three demo contacts (a placeholder if none).
-        refs = await contacts_repository.some_emails("demo", services.db, 3) if key else []
+        refs = await contacts_repository.some_emails(Tenant("demo", services.db), 3) if key else []
         return HTMLResponse(graphiql.page(key, refs))
 
     def should_render_graphql_ide(self, request: Any) -> bool:
@@ -280,7 +281,6 @@ def create_app(settings: Settings, *, mongo_listeners: Sequence[CommandListener]
         services = app.state.services = Services(settings=settings, client=client, db=db)
         runner = JobRunner(
             db,
-            client,
             HANDLERS,
             lease=timedelta(seconds=settings.job_lease_s),
             secrets=services.secrets,

@@ -30,6 +30,7 @@ from pymongo.errors import PyMongoError
 
 from app.account import repository
 from app.db import Database
+from app.tenant import Tenant
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +98,7 @@ class SharedBudget:
         now = self._clock()
         if now < held.empty_until and need > held.shared_left:
             return self._refused(held, need, now)
+        tenant = Tenant(account_id, db)
         lock = self._locks.setdefault(key_id, asyncio.Lock())
         async with lock:  # one lease at a time per key in this replica
             held = self._slice(key_id)
@@ -106,9 +108,14 @@ class SharedBudget:
             need = points - held.points
             try:
                 granted, left = await repository.lease_budget(
-                    account_id, db, key_id, now=self._wall_clock(), capacity=self.capacity,
-                    rate=self.restore_rate, want=max(self.slice_points, need), need=need,
-                )  # fmt: skip
+                    tenant,
+                    key_id,
+                    now=self._wall_clock(),
+                    capacity=self.capacity,
+                    rate=self.restore_rate,
+                    want=max(self.slice_points, need),
+                    need=need,
+                )
             except PyMongoError:
                 # The budget cannot be read: the request goes on (and meets the same outage
                 # in its own reads, which report it); limits never fail a request themselves.

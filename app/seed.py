@@ -24,6 +24,7 @@ from app.commerce import repository as orders_repository
 from app.contacts import repository as contacts_repository
 from app.contacts.consent import ConsentSource, consent_changes
 from app.db import ACTIVITIES, CONTACTS, ORDERS, Database, Document, indexes_built_after
+from app.tenant import Tenant
 
 FIRST = [
     "Mark",
@@ -136,20 +137,19 @@ async def seed_demo(
     # the 18-month retention however long after a release the demo is first started.
     now = now or datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     await create_account(db, account_id, "Demo store", secondary_keys=("custID",))
+    tenant = Tenant(account_id, db)
     for definition in ATTRIBUTES:
-        await create_attribute(account_id, db, definition)
+        await create_attribute(tenant, definition)
     for key, name in LISTS.items():
-        await create_list(account_id, db, key, name)
+        await create_list(tenant, key, name)
     await create_audience(
-        account_id,
-        db,
+        tenant,
         "subscribed-safe-drivers",
         "Subscribed safe drivers",
         {"emailSubscribeStatus": "subscribed", "inLists": ["safe-driver"]},
     )
     await create_audience(
-        account_id,
-        db,
+        tenant,
         "fruit-lovers-over-30",
         "Fruit lovers over 30",
         {"attributes": [{"key": "age", "gt": 30}, {"key": "fav_fruits", "exists": True}]},
@@ -164,17 +164,16 @@ async def seed_demo(
         }
         for i, name in enumerate(CAMPAIGNS)
     ]
-    await activities_repository.insert_messages(account_id, db, messages)
+    await activities_repository.insert_messages(tenant, messages)
     totals = [0, 0]
     async with indexes_built_after(db, [CONTACTS, ACTIVITIES, ORDERS]):
-        await _load(db, account_id, rng, ids, messages, contacts, events_per_contact, now, totals)
-    key, _ = await create_api_key(account_id, db, "demo admin key", ALL_SCOPES)
+        await _load(tenant, rng, ids, messages, contacts, events_per_contact, now, totals)
+    key, _ = await create_api_key(tenant, "demo admin key", ALL_SCOPES)
     return SeedResult(account_id, key, contacts, totals[0], totals[1])
 
 
 async def _load(
-    db: Database,
-    account_id: str,
+    tenant: Tenant,
     rng: random.Random,
     ids: random.Random,
     messages: list[Document],
@@ -186,22 +185,22 @@ async def _load(
     """Contacts with their activities and orders, a thousand contacts per round of bulk inserts."""
     for start in range(0, contacts, 1000):
         batch = [_contact(rng, ids, i, now) for i in range(start, min(contacts, start + 1000))]
-        await contacts_repository.insert_many(account_id, db, batch)
+        await contacts_repository.insert_many(tenant, batch)
         activities: list[Document] = []
         orders: list[Document] = []
         for contact in batch:
             activities.extend(_activities(rng, contact, messages, events_per_contact, now))
             orders.extend(_orders(rng, contact, now))
-        await register_property_types(account_id, db, activities)
+        await register_property_types(tenant, activities)
         for i in range(0, len(activities), 10_000):
-            await activities_repository.insert_many(account_id, db, activities[i : i + 10_000])
-        await orders_repository.insert_many(account_id, db, orders)
+            await activities_repository.insert_many(tenant, activities[i : i + 10_000])
+        await orders_repository.insert_many(tenant, orders)
         totals[0] += len(activities)
         totals[1] += len(orders)
 
 
 async def is_seeded(db: Database, account_id: str = "demo") -> bool:
-    return await account_repository.get_account(account_id, db) is not None
+    return await account_repository.get_account(Tenant(account_id, db)) is not None
 
 
 def _contact(rng: random.Random, ids: random.Random, i: int, now: datetime) -> Document:

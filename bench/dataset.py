@@ -11,6 +11,7 @@ from pathlib import Path
 from app.account.repository import get_account
 from app.db import Database, ensure_indexes
 from app.seed import seed_demo
+from app.tenant import Tenant
 
 ACCOUNT = "bench"
 DATA = Path(__file__).parent / ".data"
@@ -22,9 +23,20 @@ async def ensure(db: Database, contacts: int = CONTACTS, per_contact: int = EVEN
     """The bench account's API key, seeding the dataset first if it is not there."""
     key_file = DATA / f"bench-api-key-{db.name}"
     await ensure_indexes(db)
-    if await get_account(ACCOUNT, db) is not None and key_file.exists():
+    if (
+        await get_account(
+            Tenant(ACCOUNT, db),
+        )
+        is not None
+        and key_file.exists()
+    ):
         return key_file.read_text().strip()
-    if await get_account(ACCOUNT, db) is not None:
+    if (
+        await get_account(
+            Tenant(ACCOUNT, db),
+        )
+        is not None
+    ):
         raise SystemExit(f"account {ACCOUNT!r} exists but {key_file} is gone: drop the bench database")
     started = time.perf_counter()
     seeded = await seed_demo(db, ACCOUNT, contacts=contacts, events_per_contact=per_contact, seed=7)

@@ -33,6 +33,7 @@ from app.jobs.runner import JobRunner
 from app.main import create_app
 from app.seed import seed_demo
 from app.settings import Settings
+from app.tenant import Tenant
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -70,8 +71,8 @@ async def measure(settings: Settings, contacts: int, per_contact: int) -> dict[s
     fields = ["id", "email", "ocx_status", "sent", "opens", "clicks", "last_sent_date", "last_open_date",
               "last_click_date", "avg_open_time", "avg_click_time", "first_name", "age"]  # fmt: skip
     request = ReportRequest("bench", False, [], "all", None, None, fields, include_behavior=True)
-    report, _ = await create_report("bench", db, request)
-    runner = JobRunner(db, client, HANDLERS, lease=timedelta(minutes=5))
+    report, _ = await create_report(Tenant("bench", db), request)
+    runner = JobRunner(db, HANDLERS, lease=timedelta(minutes=5))
 
     tracemalloc.start()
     rss_before = rss_mb()

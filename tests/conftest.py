@@ -28,6 +28,7 @@ from app.db import DRIVER_COMMANDS, RATE_LIMITS, Database, Document
 from app.embedded import EmbeddedMongo
 from app.main import create_app
 from app.settings import Settings
+from app.tenant import Tenant
 
 
 @pytest.fixture(scope="session")
@@ -127,11 +128,16 @@ class Api:
         """Create an account (if new) and return a new key for it."""
         from app.account.repository import get_account
 
-        if await get_account(account_id, self.db) is None:
+        if (
+            await get_account(
+                Tenant(account_id, self.db),
+            )
+            is None
+        ):
             await create_account(
                 self.db, account_id, account_id, primary_key=primary_key, secondary_keys=secondary_keys
             )
-        key, _ = await create_api_key(account_id, self.db, "test", scopes)
+        key, _ = await create_api_key(Tenant(account_id, self.db), "test", scopes)
         return key
 
     async def exported_profile(self, ref: str, *, key: str) -> dict[str, Any]:
@@ -142,7 +148,7 @@ class Api:
         created = await self.ok(
             f'mutation {{ contactProfileExport(ref: "{ref}") {{ job {{ id }} }} }}', key=key
         )
-        await JobRunner(self.db, self.db.client, HANDLERS, owner="test-worker").run_once()
+        await JobRunner(self.db, HANDLERS, owner="test-worker").run_once()
         job_id = created["contactProfileExport"]["job"]["id"]
         done = await self.ok("query($id: ID!) { job(id: $id) { state resultUrl } }", {"id": job_id}, key=key)
         assert done["job"]["state"] == "COMPLETED", done
@@ -157,7 +163,7 @@ class Api:
             {"createdAt": now, "lastModified": now, "version": 1, "lists": [], "attributes": {}, **d}
             for d in docs
         ]
-        return await contacts_repository.insert_many(account_id, self.db, full)
+        return await contacts_repository.insert_many(Tenant(account_id, self.db), full)
 
 
 def email_contact(address: str, **extra: Any) -> Document:

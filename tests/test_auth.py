@@ -7,6 +7,7 @@ import hashlib
 
 from app.auth import ScopeName
 from app.db import API_KEYS
+from app.tenant import Tenant
 from tests.conftest import Api, email_contact
 
 QUERY = "{ contacts(first: 1) { totalCount } }"
@@ -68,7 +69,7 @@ async def test_a_revoked_key_is_refused(api: Api) -> None:
 
     key = await api.account("acme")
     key_id = hashlib.sha256(key.encode()).hexdigest()[:12]
-    assert await revoke_api_key("acme", api.db, key_id, datetime.now(UTC)) == 1
+    assert await revoke_api_key(Tenant("acme", api.db), key_id, datetime.now(UTC)) == 1
 
     response = await api.post(QUERY, key=key)
 

@@ -20,6 +20,7 @@ from app.jobs.runner import JobRunner
 from app.persisted import sha256
 from app.settings import Settings
 from app.sizes import MAX_CONTACT_BYTES, MAX_JSON_DEPTH, MAX_STRING_LENGTH
+from app.tenant import Tenant
 from tests.conftest import Api, app_client, email_contact
 
 ERRORS = "userErrors { field message code }"
@@ -79,7 +80,8 @@ async def test_a_catastrophic_pattern_runs_in_linear_time_and_the_gateway_stays_
 async def test_the_evil_input_itself_is_refused_quickly_and_a_matching_value_is_stored(api: Api) -> None:
     key = await api.account("acme")
     await create_attribute(
-        "acme", api.db, AttributeDefinition("redos", "r", AttributeType.STRING, validators=_pattern(REDOS))
+        Tenant("acme", api.db),
+        AttributeDefinition("redos", "r", AttributeType.STRING, validators=_pattern(REDOS)),
     )
     await api.contacts("acme", email_contact("a@example.com"))
     mutation = f"""mutation($v: JSON) {{ contactUpdate(ref: "a@example.com", input: {{
@@ -141,14 +143,15 @@ async def test_a_pattern_stored_before_re2_refuses_the_write_instead_of_running(
 async def test_an_import_with_the_evil_value_finishes_quickly(api: Api) -> None:
     key = await api.account("acme")
     await create_attribute(
-        "acme", api.db, AttributeDefinition("redos", "r", AttributeType.STRING, validators=_pattern(REDOS))
+        Tenant("acme", api.db),
+        AttributeDefinition("redos", "r", AttributeType.STRING, validators=_pattern(REDOS)),
     )
     csv = "email,redos\n" + "".join(f"p{i}@example.com,{EVIL}\n" for i in range(50))
     started = time.monotonic()
     await api.ok(
         f"mutation($c: String) {{ contactsImport(input: {{csv: $c}}) {{ {ERRORS} }} }}", {"c": csv}, key=key
     )
-    await JobRunner(api.db, api.db.client, HANDLERS, owner="test").run_once()
+    await JobRunner(api.db, HANDLERS, owner="test").run_once()
 
     job = await api.db.jobs.find_one({"kind": "contacts_import"})
     assert job is not None
@@ -162,7 +165,7 @@ async def test_an_import_with_the_evil_value_finishes_quickly(api: Api) -> None:
 
 async def test_a_string_attribute_value_has_a_length_limit(api: Api) -> None:
     key = await api.account("acme")
-    await create_attribute("acme", api.db, AttributeDefinition("bio", "Bio", AttributeType.STRING))
+    await create_attribute(Tenant("acme", api.db), AttributeDefinition("bio", "Bio", AttributeType.STRING))
 
     data = await api.ok(
         f"""mutation($v: JSON) {{ contactCreate(input: {{channels: {{email: {{address: "a@example.com"}}}},
@@ -180,7 +183,7 @@ async def test_a_string_attribute_value_has_a_length_limit(api: Api) -> None:
 async def test_a_contact_cannot_grow_past_the_document_size_limit(api: Api) -> None:
     key = await api.account("acme")
     await create_attribute(
-        "acme", api.db, AttributeDefinition("notes", "Notes", AttributeType.ARRAY, max_items=1000)
+        Tenant("acme", api.db), AttributeDefinition("notes", "Notes", AttributeType.ARRAY, max_items=1000)
     )
     (cid,) = await api.contacts("acme", email_contact("a@example.com"))
     chunk = ["n" * (MAX_STRING_LENGTH - 10) + f"{i:05d}" for i in range(60)]

@@ -12,6 +12,7 @@ import pytest
 from app.account.attributes import AttributeDefinition, AttributeType, create_attribute
 from app.account.lists import create_list
 from app.activities import repository as activities
+from app.tenant import Tenant
 from tests.conftest import Api, email_contact
 
 OPERATOR_STRINGS = [
@@ -91,13 +92,14 @@ def nothing_matched(body: dict[str, Any]) -> bool:
 async def accounts(api: Api) -> str:
     key = await api.account("alpha")
     await api.account("beta")
-    await create_attribute("alpha", api.db, AttributeDefinition("first_name", "First", AttributeType.STRING))
-    await create_list("alpha", api.db, "vip", None)
+    await create_attribute(
+        Tenant("alpha", api.db), AttributeDefinition("first_name", "First", AttributeType.STRING)
+    )
+    await create_list(Tenant("alpha", api.db), "vip", None)
     [a] = await api.contacts("alpha", email_contact("real@example.com", attributes={"first_name": "Ann"}))
     [b] = await api.contacts("beta", email_contact("secret@example.com", attributes={"first_name": "Bea"}))
     await activities.insert_many(
-        "alpha",
-        api.db,
+        Tenant("alpha", api.db),
         [
             {
                 "cID": a,
@@ -108,8 +110,7 @@ async def accounts(api: Api) -> str:
         ],
     )
     await activities.insert_many(
-        "beta",
-        api.db,
+        Tenant("beta", api.db),
         [
             {
                 "cID": b,
@@ -179,7 +180,7 @@ async def test_report_operands_are_literal(api: Api, accounts: str) -> None:
     for operand in ([".*"], ["^r"], ["(a|r)"], ["\\\\w"]):
         data = await api.ok(create, {"o": operand}, key=accounts)
         assert data["activityReportCreate"]["userErrors"] == []
-        await JobRunner(api.db, api.db.client, HANDLERS, lease=timedelta(seconds=30)).run_once()
+        await JobRunner(api.db, HANDLERS, lease=timedelta(seconds=30)).run_once()
         report = await api.db["activityReports"].find_one({"accountId": "alpha"}, sort=[("createdAt", -1)])
         assert report is not None
         assert (report["status"], report["rowCount"]) == ("COMPLETED", 0), operand

@@ -9,6 +9,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.jobs import repository as jobs
+from app.tenant import Tenant
 from tests.conftest import Api
 
 
@@ -24,7 +25,7 @@ async def test_metrics_count_operations_commands_and_queued_jobs(
     api: Api, caplog: pytest.LogCaptureFixture
 ) -> None:
     key = await api.account("acme")
-    await jobs.insert("acme", api.db, "profile_export", {}, None)
+    await jobs.insert(Tenant("acme", api.db), "profile_export", {}, None)
     before = samples((await api.http.get("/metrics")).text)
     caplog.set_level(logging.INFO, logger="contactgraph.request")
 

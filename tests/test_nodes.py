@@ -8,6 +8,7 @@ from strawberry.relay import to_base64
 
 from app.auth import ScopeName
 from app.commerce import repository as orders
+from app.tenant import Tenant
 from tests.conftest import Api, email_contact
 
 NODES = """query($ids: [ID!]!) { nodes(ids: $ids) { __typename id
@@ -20,7 +21,7 @@ async def test_nodes_come_in_order_with_nulls_and_one_command_per_type(api: Api)
     a, b = await api.contacts("acme", email_contact("a@example.com"), email_contact("b@example.com"))
     [theirs] = await api.contacts("other", email_contact("a@example.com"))
     await orders.insert_many(
-        "acme", api.db, [{"cID": a, "orderID": "O1", "purchaseDate": datetime.now(UTC), "items": []}]
+        Tenant("acme", api.db), [{"cID": a, "orderID": "O1", "purchaseDate": datetime.now(UTC), "items": []}]
     )
     order = await api.db["orders"].find_one({"orderID": "O1"})
     assert order is not None

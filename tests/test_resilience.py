@@ -18,6 +18,7 @@ from app.auth import ALL_SCOPES
 from app.db import connect
 from app.embedded import EmbeddedMongo
 from app.settings import Settings
+from app.tenant import Tenant
 from tests.conftest import Api, app_client
 from tests.live import free_port
 
@@ -34,7 +35,7 @@ async def test_a_database_outage_fails_fast_masked_and_recovers_without_a_restar
                         CONTACTGRAPH_RUN_JOBS=False, CONTACTGRAPH_DB_SELECTION_TIMEOUT_MS=1000)  # fmt: skip
     setup = connect(settings)
     await create_account(setup[db_name], "acme", "Acme")
-    key, _ = await create_api_key("acme", setup[db_name], "k", ALL_SCOPES)
+    key, _ = await create_api_key(Tenant("acme", setup[db_name]), "k", ALL_SCOPES)
     await setup.close()
     try:
         async with app_client(settings, key=key) as http:

@@ -14,6 +14,7 @@ from app import db
 from app.activities import repository as activities
 from app.commerce import repository as orders
 from app.db import CONTACT_ALIASES
+from app.tenant import Tenant
 from tests.conftest import Api, email_contact
 
 
@@ -31,9 +32,9 @@ async def two_accounts(api: Api) -> tuple[str, ObjectId, ObjectId]:
     )
     now = datetime.now(UTC)
     for cid in (a, b):
-        await activities.insert_many("beta", api.db, [{"cID": cid, "action": "browse", "ats": now}])
+        await activities.insert_many(Tenant("beta", api.db), [{"cID": cid, "action": "browse", "ats": now}])
         await orders.insert_many(
-            "beta", api.db, [{"cID": cid, "orderID": f"B-{cid}", "purchaseDate": now, "items": []}]
+            Tenant("beta", api.db), [{"cID": cid, "orderID": f"B-{cid}", "purchaseDate": now, "items": []}]
         )
     return key_a, a, b
 
@@ -115,7 +116,7 @@ async def test_audiences_and_account_config_are_per_account(
     key_a, _, _ = two_accounts
     from app.account.lists import create_list
 
-    await create_list("beta", api.db, "vip", "VIP")
+    await create_list(Tenant("beta", api.db), "vip", "VIP")
 
     data = await api.ok("{ account { id lists { key } audiences { key } } }", key=key_a)
     unknown_list = await api.gql('{ contacts(where: {inLists: ["vip"]}) { totalCount } }', key=key_a)
@@ -207,7 +208,9 @@ async def test_a_change_stream_is_scoped_to_its_account_whatever_its_match_says(
     first = asyncio.ensure_future(anext(stream))
     await asyncio.sleep(0.5)  # the stream is open
     now = datetime.now(UTC)
-    await activities.insert_many("beta", api.db, [{"cID": ObjectId(), "action": "browse", "ats": now}])
+    await activities.insert_many(
+        Tenant("beta", api.db), [{"cID": ObjectId(), "action": "browse", "ats": now}]
+    )
     done, _ = await asyncio.wait({first}, timeout=1.5)
     assert not done, "alpha's stream delivered beta's activity"
     first.cancel()
@@ -216,3 +219,82 @@ async def test_a_change_stream_is_scoped_to_its_account_whatever_its_match_says(
     await stream.aclose()
     with pytest.raises(ValueError, match="pin documentKey"):
         await anext(db.watch(api.db[db.CONTACTS], "alpha", {}, deletes=True))
+
+
+async def test_a_tenants_collection_scopes_every_filter_and_refuses_another_account(api: Api) -> None:
+    """AccountCollection narrows what it is given, $and / $or / $nor included, and refuses a
+    filter or document naming another account instead of quietly rewriting it."""
+    alpha, beta = Tenant("alpha", api.db)["orders"], Tenant("beta", api.db)["orders"]
+    await alpha.insert_many([{"orderID": "A1"}])
+    await beta.insert_many([{"orderID": "B1"}])
+
+    for query in (
+        {"$or": [{"accountId": "beta"}, {"orderID": "B1"}, {"orderID": "A1"}]},
+        {"$and": [{"accountId": "beta"}]},
+        {"$nor": [{"accountId": "alpha"}]},
+        {},
+    ):
+        found = await alpha.find(query).to_list()
+        assert {d["accountId"] for d in found} <= {"alpha"}, query
+    assert [
+        d["orderID"] for d in await alpha.find({"$or": [{"orderID": "B1"}, {"orderID": "A1"}]}).to_list()
+    ] == ["A1"]
+    for write in (
+        lambda: alpha.find_one({"accountId": "beta"}),
+        lambda: alpha.count_documents({"accountId": {"$in": ["alpha", "beta"]}}),
+        lambda: alpha.insert_one({"orderID": "X", "accountId": "beta"}),
+        lambda: alpha.update_many({"accountId": "beta"}, {"$set": {"orderID": "X"}}),
+        lambda: alpha.delete_many({"accountId": "beta"}),
+    ):
+        with pytest.raises(ValueError, match="another account"):
+            await write()
+    with pytest.raises(ValueError, match="account id is required"):
+        await Tenant("", api.db)["orders"].find_one({})
+    assert await beta.count_documents({}) == 1
+
+
+async def test_a_tenants_aggregation_starts_in_its_account_and_joins_within_it(api: Api) -> None:
+    alpha, beta = Tenant("alpha", api.db), Tenant("beta", api.db)
+    shared = ObjectId()  # beta stores an order under a cID that alpha's contact also has
+    await alpha["contacts"].insert_one({"_id": shared, "name": "a"})
+    await beta["orders"].insert_many([{"cID": shared, "orderID": "B1"}])
+    await alpha["orders"].insert_many([{"cID": shared, "orderID": "A1"}])
+
+    grouped = await (await alpha["orders"].aggregate([{"$group": {"_id": "$orderID"}}])).to_list()
+    assert grouped == [{"_id": "A1"}]  # a pipeline without a $match gets the account's
+    join = {"$lookup": {"from": "contacts", "localField": "cID", "foreignField": "_id", "as": "c"}}
+    joined = await (await beta["orders"].aggregate([{"$match": {}}, join])).to_list()
+    assert [d["c"] for d in joined] == [[]]  # beta's order does not reach alpha's contact
+    joined = await (await alpha["orders"].aggregate([join])).to_list()
+    assert [[c["name"] for c in d["c"]] for d in joined] == [["a"]]
+
+
+def test_nothing_outside_the_data_layer_reaches_a_raw_collection() -> None:
+    """A query can only be written through a Tenant: indexing a database handle, asking it
+    for a collection or opening a GridFS bucket happens in app.db (indexes, change streams),
+    app.tenant and app.process_wide (the reads that serve every account) only."""
+    import ast
+    from pathlib import Path
+
+    allowed = {"db.py", "tenant.py", "process_wide.py"}
+    app_dir = Path(__file__).resolve().parents[1] / "app"
+    offenders = []
+    for path in sorted(app_dir.rglob("*.py")):
+        if path.parent == app_dir and path.name in allowed:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            target = node.value if isinstance(node, ast.Subscript) else None
+            name = (
+                target.id
+                if isinstance(target, ast.Name)
+                else target.attr
+                if isinstance(target, ast.Attribute)
+                else None
+            )
+            if name in {"db", "_db", "database"}:
+                offenders.append(f"{path.relative_to(app_dir)}:{node.lineno} indexes a database")
+            if isinstance(node, ast.Attribute) and node.attr in {"get_collection", "get_database"}:
+                offenders.append(f"{path.relative_to(app_dir)}:{node.lineno} {node.attr}")
+            if isinstance(node, ast.Name) and node.id in {"AsyncGridFSBucket", "AsyncCollection"}:
+                offenders.append(f"{path.relative_to(app_dir)}:{node.lineno} {node.id}")
+    assert offenders == []

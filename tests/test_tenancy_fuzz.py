@@ -17,6 +17,7 @@ from app.activities import repository as activities
 from app.commerce import repository as orders
 from app.jobs import repository as jobs
 from app.settings import Settings
+from app.tenant import Tenant
 from tests.conftest import Api, email_contact
 from tests.live import graphql_ws, live_server
 
@@ -94,13 +95,14 @@ async def world(api: Api) -> dict[str, Any]:
     now = datetime.now(UTC)
     for i, cid in enumerate(cids):
         await activities.insert_many(
-            "beta",
-            api.db,
+            Tenant("beta", api.db),
             [{"cID": cid, "action": "browse", "ats": now - timedelta(hours=i), "mcID": f"m{i}"}],
         )
-        await orders.insert_many("beta", api.db, [{"cID": cid, "orderID": f"B-{i}", "purchaseDate": now}])
-    job = await jobs.insert("beta", api.db, "profile_export", {"cID": cids[0]}, None)
-    file_id, _ = await jobs.store_file("beta", api.db, "p.json", "application/json", _one(b"{}"))
+        await orders.insert_many(
+            Tenant("beta", api.db), [{"cID": cid, "orderID": f"B-{i}", "purchaseDate": now}]
+        )
+    job = await jobs.insert(Tenant("beta", api.db), "profile_export", {"cID": cids[0]}, None)
+    file_id, _ = await jobs.store_file(Tenant("beta", api.db), "p.json", "application/json", _one(b"{}"))
     await api.db["jobs"].update_one(
         {"_id": job["_id"]}, {"$set": {"state": "COMPLETED", "result": {"fileId": file_id}}}
     )
@@ -111,7 +113,7 @@ async def world(api: Api) -> dict[str, Any]:
         "files": {"aggregated": file_id},
         "createdAt": now,
     }
-    await jobs.insert_report("beta", api.db, report)
+    await jobs.insert_report(Tenant("beta", api.db), report)
     activity = await api.db["activities"].find_one({"accountId": "beta"})
     order = await api.db["orders"].find_one({"accountId": "beta"})
     assert activity is not None

@@ -12,9 +12,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from app.db import Database, Document
+from app.db import Document
 from app.errors import DomainError, ErrorCode, Problem
 from app.scalars import parse_datetime
+from app.tenant import Tenant
 
 from . import repository
 from .patterns import PatternError, compile_pattern
@@ -165,9 +166,7 @@ def _definition_problems(d: AttributeDefinition) -> list[Problem]:
     return problems
 
 
-async def create_attribute(
-    account_id: str, db: Database, definition: AttributeDefinition
-) -> AttributeDefinition:
+async def create_attribute(tenant: Tenant, definition: AttributeDefinition) -> AttributeDefinition:
     problems = _definition_problems(definition)
     if problems:
         raise DomainError(problems)
@@ -175,12 +174,12 @@ async def create_attribute(
         definition = AttributeDefinition(
             definition.key, definition.name, definition.type, DEFAULT_MAX_ITEMS, definition.validators
         )
-    taken_by = await repository.key_in_use(account_id, db, definition.key)
+    taken_by = await repository.key_in_use(tenant, definition.key)
     if taken_by == "list":
         raise DomainError.one(
             ErrorCode.VALIDATION_ERROR, f"Key {definition.key!r} is already a list key", ("input", "key")
         )
-    if taken_by or not await repository.insert_attribute_definition(account_id, db, definition.to_doc()):
+    if taken_by or not await repository.insert_attribute_definition(tenant, definition.to_doc()):
         raise DomainError.one(
             ErrorCode.ACCOUNT_ATTRIBUTE_EXISTS,
             f"Attribute {definition.key!r} already exists",
@@ -189,8 +188,8 @@ async def create_attribute(
     return definition
 
 
-async def load_definitions(account_id: str, db: Database) -> dict[str, AttributeDefinition]:
-    docs = await repository.list_attribute_definitions(account_id, db)
+async def load_definitions(tenant: Tenant) -> dict[str, AttributeDefinition]:
+    docs = await repository.list_attribute_definitions(tenant)
     return {d["key"]: AttributeDefinition.from_doc(d) for d in docs}
 
 

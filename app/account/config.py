@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.contacts.refs import IdentifierKeys
-from app.db import Database
+from app.tenant import Tenant
 
 from . import repository
 from .attributes import AttributeDefinition, load_definitions
@@ -18,9 +18,9 @@ class AccountConfig:
     lists: frozenset[str]
 
 
-async def load_account_config(account_id: str, db: Database) -> AccountConfig:
-    account = await repository.get_account(account_id, db) or {}
-    definitions = await load_definitions(account_id, db)
-    lists = frozenset(d["key"] for d in await repository.list_lists(account_id, db))
+async def load_account_config(tenant: Tenant) -> AccountConfig:
+    account = await repository.get_account(tenant) or {}
+    definitions = await load_definitions(tenant)
+    lists = frozenset(d["key"] for d in await repository.list_lists(tenant))
     types = {k: d.type for k, d in definitions.items()}
     return AccountConfig(IdentifierKeys.from_account(account, types), definitions, lists)

@@ -8,6 +8,7 @@ from app import process_wide
 from app.auth import Principal, ScopeName, generate_key, hash_key
 from app.db import Database, Document
 from app.errors import DomainError, ErrorCode
+from app.tenant import Tenant
 
 from . import repository
 
@@ -15,12 +16,10 @@ from . import repository
 TOUCH_EVERY = timedelta(minutes=1)
 
 
-async def create_api_key(
-    account_id: str, db: Database, name: str, scopes: frozenset[ScopeName]
-) -> tuple[str, Document]:
+async def create_api_key(tenant: Tenant, name: str, scopes: frozenset[ScopeName]) -> tuple[str, Document]:
     """Returns the key (the only time it exists in clear) and its stored document."""
-    if await repository.get_account(account_id, db) is None:
-        raise DomainError.one(ErrorCode.VALIDATION_ERROR, f"No account {account_id!r}", ("account",))
+    if await repository.get_account(tenant) is None:
+        raise DomainError.one(ErrorCode.VALIDATION_ERROR, f"No account {tenant.account_id!r}", ("account",))
     if not scopes:
         raise DomainError.one(ErrorCode.VALIDATION_ERROR, "Give the key at least one scope", ("scope",))
     key = generate_key()
@@ -32,7 +31,7 @@ async def create_api_key(
         "lastUsedAt": None,
         "revokedAt": None,
     }
-    await repository.insert_api_key(account_id, db, doc)
+    await repository.insert_api_key(tenant, doc)
     return key, doc
 
 
@@ -43,7 +42,7 @@ async def authenticate(db: Database, key: str) -> Principal | None:
     now = datetime.now(UTC)
     last = doc.get("lastUsedAt")
     if last is None or now - last > TOUCH_EVERY:
-        await repository.touch_api_key(doc["accountId"], db, doc["_id"], now)
+        await repository.touch_api_key(Tenant(doc["accountId"], db), doc["_id"], now)
     return Principal(
         account_id=doc["accountId"],
         key_id=doc["_id"],

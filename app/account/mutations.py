@@ -64,7 +64,7 @@ class AccountMutations:
         self, info: Info, input: AccountAttributeCreateInput
     ) -> AccountAttributeCreatePayload:
         try:
-            created = await create_attribute(info.context.account_id, info.context.db, input.to_model())
+            created = await create_attribute(info.context.tenant, input.to_model())
         finally:
             info.context.account_changed()
         return AccountAttributeCreatePayload(attribute=AttributeDefinitionType.from_model(created))
@@ -75,7 +75,7 @@ class AccountMutations:
         self, info: Info, input: AccountListCreateInput
     ) -> AccountListCreatePayload:
         try:
-            doc = await create_list(info.context.account_id, info.context.db, input.key, input.name)
+            doc = await create_list(info.context.tenant, input.key, input.name)
         finally:
             info.context.account_changed()
         return AccountListCreatePayload(contact_list=ContactList(key=doc["key"], name=doc["name"]))
@@ -83,9 +83,7 @@ class AccountMutations:
     @strawberry.mutation(description="Save contact conditions as an audience.", permission_classes=ADMIN)
     @user_errors_in(AudienceCreatePayload)
     async def audience_create(self, info: Info, input: AudienceCreateInput) -> AudienceCreatePayload:
-        doc = await create_audience(
-            info.context.account_id, info.context.db, input.key, input.name, plain(input.rule)
-        )
+        doc = await create_audience(info.context.tenant, input.key, input.name, plain(input.rule))
         return AudienceCreatePayload(audience=Audience.from_doc(doc))
 
     @strawberry.mutation(
@@ -98,8 +96,8 @@ class AccountMutations:
     ) -> AccountIdentifierKeysSetPayload:
         ctx = info.context
         try:
-            await set_identifier_keys(ctx.account_id, ctx.db, input.primary_key, list(input.secondary_keys))
+            await set_identifier_keys(ctx.tenant, input.primary_key, list(input.secondary_keys))
         finally:
             ctx.account_changed()
-        doc = await get_account(ctx.account_id, ctx.db)
+        doc = await get_account(ctx.tenant)
         return AccountIdentifierKeysSetPayload(account=Account.from_doc(doc) if doc else None)

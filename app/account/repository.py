@@ -1,5 +1,6 @@
-"""Database access for account configuration. Every function takes the account id first
-(the API-key lookup by hash, which has no account yet, is in ``app.process_wide``)."""
+"""Database access for account configuration, through the caller's account
+(``app.tenant``); the API-key lookup by hash, which has no account yet, is in
+``app.process_wide``."""
 
 from __future__ import annotations
 
@@ -19,45 +20,40 @@ from app.db import (
     CONTACTS,
     EVENT_PROPERTIES,
     LISTS,
-    MAX_TIME,
     RATE_LIMITS,
-    Database,
     Document,
     DuplicateKey,
-    create_indexes,
-    scoped,
     secondary_key_indexes,
 )
+from app.tenant import Tenant
 
 _NO_ID = {"_id": 0}
 
 
-async def get_account(account_id: str, db: Database) -> Document | None:
-    return await db[ACCOUNTS].find_one(scoped(account_id, {"_id": account_id}), max_time_ms=MAX_TIME.request)
+async def get_account(tenant: Tenant) -> Document | None:
+    return await tenant[ACCOUNTS].find_one({"_id": tenant.account_id})
 
 
-async def insert_account(account_id: str, db: Database, doc: Document) -> bool:
+async def insert_account(tenant: Tenant, doc: Document) -> bool:
     """False when the account already exists."""
     try:
-        await db[ACCOUNTS].insert_one({**doc, "_id": account_id, "accountId": account_id})
+        await tenant[ACCOUNTS].insert_one({**doc, "_id": tenant.account_id})
     except DuplicateKeyError:
         return False
     return True
 
 
-async def set_identifier_keys(
-    account_id: str, db: Database, primary_key: str, secondary_keys: list[str]
-) -> None:
+async def set_identifier_keys(tenant: Tenant, primary_key: str, secondary_keys: list[str]) -> None:
     """Store the keys and create a unique index for each non-email key before using it.
     DuplicateKey when existing contacts already share a value of one of them."""
     keys = set(secondary_keys) | ({primary_key} - {"email"})
     if keys:
         try:
-            await create_indexes(db[CONTACTS], [m for k in sorted(keys) for m in secondary_key_indexes(k)])
+            await tenant[CONTACTS].create_indexes([m for k in sorted(keys) for m in secondary_key_indexes(k)])
         except OperationFailure as exc:  # the unique index cannot be built over duplicates
             raise DuplicateKey(tuple(f"attributes.{k}" for k in sorted(keys))) from exc
-    await db[ACCOUNTS].update_one(
-        scoped(account_id, {"_id": account_id}),
+    await tenant[ACCOUNTS].update_one(
+        {"_id": tenant.account_id},
         {"$set": {"primaryKey": primary_key, "secondaryKeys": secondary_keys}},
     )
 
@@ -66,8 +62,7 @@ async def set_identifier_keys(
 
 
 async def lease_budget(
-    account_id: str,
-    db: Database,
+    tenant: Tenant,
     key_id: str,
     *,
     now: float,
@@ -89,118 +84,89 @@ async def lease_budget(
         {"$set": {"granted": {"$cond": [{"$gte": ["$level", need]}, {"$min": ["$level", want]}, 0]}}},
         {"$set": {"level": {"$subtract": ["$level", "$granted"]}}},
     ]
-    doc = await db[RATE_LIMITS].find_one_and_update(
-        scoped(account_id, {"_id": key_id}),
+    doc = await tenant[RATE_LIMITS].find_one_and_update(
+        {"_id": key_id},
         pipeline,
         upsert=True,
         return_document=ReturnDocument.AFTER,
-        maxTimeMS=MAX_TIME.request,
     )
     if doc is None:  # an upsert returning the document after it: never
         return 0.0, 0.0
     return float(doc["granted"]), float(doc["level"])
 
 
-async def insert_api_key(account_id: str, db: Database, doc: Document) -> None:
-    await db[API_KEYS].insert_one(scoped(account_id, doc))
+async def insert_api_key(tenant: Tenant, doc: Document) -> None:
+    await tenant[API_KEYS].insert_one(doc)
 
 
-async def list_api_keys(account_id: str, db: Database) -> list[Document]:
-    return (
-        await db[API_KEYS]
-        .find(scoped(account_id), max_time_ms=MAX_TIME.request)
-        .sort("createdAt", 1)
-        .to_list()
-    )
+async def list_api_keys(tenant: Tenant) -> list[Document]:
+    return await tenant[API_KEYS].find().sort("createdAt", 1).to_list()
 
 
-async def revoke_api_key(account_id: str, db: Database, key_id_prefix: str, at: datetime) -> int:
-    result = await db[API_KEYS].update_many(
-        scoped(account_id, {"_id": {"$regex": f"^{re.escape(key_id_prefix)}"}, "revokedAt": None}),
+async def revoke_api_key(tenant: Tenant, key_id_prefix: str, at: datetime) -> int:
+    result = await tenant[API_KEYS].update_many(
+        {"_id": {"$regex": f"^{re.escape(key_id_prefix)}"}, "revokedAt": None},
         {"$set": {"revokedAt": at}},
     )
     return result.modified_count
 
 
-async def touch_api_key(account_id: str, db: Database, key_hash: str, at: datetime) -> None:
-    await db[API_KEYS].update_one(scoped(account_id, {"_id": key_hash}), {"$set": {"lastUsedAt": at}})
+async def touch_api_key(tenant: Tenant, key_hash: str, at: datetime) -> None:
+    await tenant[API_KEYS].update_one({"_id": key_hash}, {"$set": {"lastUsedAt": at}})
 
 
 # -- attribute definitions, lists, audiences, event properties -------------------------
 
 
-async def list_attribute_definitions(account_id: str, db: Database) -> list[Document]:
-    return (
-        await db[ATTRIBUTE_DEFINITIONS]
-        .find(scoped(account_id), _NO_ID, max_time_ms=MAX_TIME.request)
-        .sort("key", 1)
-        .to_list()
-    )
+async def list_attribute_definitions(tenant: Tenant) -> list[Document]:
+    return await tenant[ATTRIBUTE_DEFINITIONS].find(None, _NO_ID).sort("key", 1).to_list()
 
 
-async def insert_attribute_definition(account_id: str, db: Database, doc: Document) -> bool:
-    return await _insert_unique(account_id, db, ATTRIBUTE_DEFINITIONS, doc)
+async def insert_attribute_definition(tenant: Tenant, doc: Document) -> bool:
+    return await _insert_unique(tenant, ATTRIBUTE_DEFINITIONS, doc)
 
 
-async def list_lists(account_id: str, db: Database) -> list[Document]:
-    return (
-        await db[LISTS]
-        .find(scoped(account_id), _NO_ID, max_time_ms=MAX_TIME.request)
-        .sort("key", 1)
-        .to_list()
-    )
+async def list_lists(tenant: Tenant) -> list[Document]:
+    return await tenant[LISTS].find(None, _NO_ID).sort("key", 1).to_list()
 
 
-async def insert_list(account_id: str, db: Database, doc: Document) -> bool:
-    return await _insert_unique(account_id, db, LISTS, doc)
+async def insert_list(tenant: Tenant, doc: Document) -> bool:
+    return await _insert_unique(tenant, LISTS, doc)
 
 
-async def list_audiences(account_id: str, db: Database) -> list[Document]:
-    return (
-        await db[AUDIENCES]
-        .find(scoped(account_id), _NO_ID, max_time_ms=MAX_TIME.request)
-        .sort("key", 1)
-        .to_list()
-    )
+async def list_audiences(tenant: Tenant) -> list[Document]:
+    return await tenant[AUDIENCES].find(None, _NO_ID).sort("key", 1).to_list()
 
 
-async def get_audience(account_id: str, db: Database, key: str) -> Document | None:
-    return await db[AUDIENCES].find_one(
-        scoped(account_id, {"key": key}), _NO_ID, max_time_ms=MAX_TIME.request
-    )
+async def get_audience(tenant: Tenant, key: str) -> Document | None:
+    return await tenant[AUDIENCES].find_one({"key": key}, _NO_ID)
 
 
-async def find_audiences(account_id: str, db: Database, keys: Sequence[str]) -> list[Document]:
+async def find_audiences(tenant: Tenant, keys: Sequence[str]) -> list[Document]:
     """The audiences of these keys (those that exist), in one command."""
-    return (
-        await db[AUDIENCES]
-        .find(scoped(account_id, {"key": {"$in": list(keys)}}), _NO_ID, max_time_ms=MAX_TIME.request)
-        .to_list()
-    )
+    return await tenant[AUDIENCES].find({"key": {"$in": list(keys)}}, _NO_ID).to_list()
 
 
-async def insert_audience(account_id: str, db: Database, doc: Document) -> bool:
-    return await _insert_unique(account_id, db, AUDIENCES, doc)
+async def insert_audience(tenant: Tenant, doc: Document) -> bool:
+    return await _insert_unique(tenant, AUDIENCES, doc)
 
 
-async def list_event_properties(account_id: str, db: Database) -> list[Document]:
-    cursor = db[EVENT_PROPERTIES].find(scoped(account_id), _NO_ID, max_time_ms=MAX_TIME.request)
+async def list_event_properties(tenant: Tenant) -> list[Document]:
+    cursor = tenant[EVENT_PROPERTIES].find(None, _NO_ID)
     return await cursor.sort([("action", 1), ("key", 1)]).to_list()
 
 
-async def key_in_use(account_id: str, db: Database, key: str) -> str | None:
+async def key_in_use(tenant: Tenant, key: str) -> str | None:
     """Attributes and lists share one namespace of keys; which one holds ``key``, if any."""
     for collection, kind in ((ATTRIBUTE_DEFINITIONS, "attribute"), (LISTS, "list")):
-        if await db[collection].find_one(
-            scoped(account_id, {"key": key}), {"_id": 1}, max_time_ms=MAX_TIME.request
-        ):
+        if await tenant[collection].find_one({"key": key}, {"_id": 1}):
             return kind
     return None
 
 
-async def _insert_unique(account_id: str, db: Database, collection: str, doc: dict[str, Any]) -> bool:
+async def _insert_unique(tenant: Tenant, collection: str, doc: dict[str, Any]) -> bool:
     try:
-        await db[collection].insert_one(scoped(account_id, doc))
+        await tenant[collection].insert_one(doc)
     except DuplicateKeyError:
         return False
     return True

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from app.db import Database, Document, DuplicateKey
 from app.errors import DomainError, ErrorCode, Problem
+from app.tenant import Tenant
 
 from . import repository
 from .attributes import AttributeDefinition, AttributeType, check_key, create_attribute, load_definitions
@@ -25,29 +26,27 @@ async def create_account(
     problems = check_key(account_id, ("accountId",))
     if problems:
         raise DomainError(problems)
+    tenant = Tenant(account_id, db)
     created = await repository.insert_account(
-        account_id,
-        db,
+        tenant,
         {"name": name, "primaryKey": "email", "secondaryKeys": [], "createdAt": datetime.now(UTC)},
     )
     if not created:
         raise DomainError.one(
             ErrorCode.VALIDATION_ERROR, f"Account {account_id!r} already exists", ("accountId",)
         )
-    definitions = await load_definitions(account_id, db)
+    definitions = await load_definitions(tenant)
     for key in {primary_key, *secondary_keys} - {"email"} - set(definitions):
-        await create_attribute(account_id, db, AttributeDefinition(key, key, AttributeType.STRING))
-    await set_identifier_keys(account_id, db, primary_key, list(secondary_keys))
-    account = await repository.get_account(account_id, db)
+        await create_attribute(tenant, AttributeDefinition(key, key, AttributeType.STRING))
+    await set_identifier_keys(tenant, primary_key, list(secondary_keys))
+    account = await repository.get_account(tenant)
     assert account is not None
     return account
 
 
-async def set_identifier_keys(
-    account_id: str, db: Database, primary_key: str, secondary_keys: list[str]
-) -> None:
+async def set_identifier_keys(tenant: Tenant, primary_key: str, secondary_keys: list[str]) -> None:
     """Keys other than email must be defined string or number attributes; each is unique."""
-    definitions = await load_definitions(account_id, db)
+    definitions = await load_definitions(tenant)
     problems: list[Problem] = []
     for i, key in enumerate([primary_key, *secondary_keys]):
         path = ("primaryKey",) if i == 0 else ("secondaryKeys", str(i - 1))
@@ -71,7 +70,7 @@ async def set_identifier_keys(
     if problems:
         raise DomainError(problems)
     try:
-        await repository.set_identifier_keys(account_id, db, primary_key, secondary_keys)
+        await repository.set_identifier_keys(tenant, primary_key, secondary_keys)
     except DuplicateKey as exc:  # existing duplicates make the unique index impossible
         raise DomainError.one(
             ErrorCode.VALIDATION_ERROR,

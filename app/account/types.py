@@ -109,17 +109,17 @@ class Account:
 
     @strawberry.field(description="The contact lists of the account.")
     async def lists(self, info: Info) -> list[ContactList]:
-        docs = await repository.list_lists(info.context.account_id, info.context.db)
+        docs = await repository.list_lists(info.context.tenant)
         return [ContactList(key=d["key"], name=d.get("name") or d["key"]) for d in docs]
 
     @strawberry.field(description="The saved audiences (contact conditions) of the account.")
     async def audiences(self, info: Info) -> list[Audience]:
-        docs = await repository.list_audiences(info.context.account_id, info.context.db)
+        docs = await repository.list_audiences(info.context.tenant)
         return [Audience.from_doc(d) for d in docs]
 
     @strawberry.field(description="Event properties seen per action, with the type first recorded.")
     async def event_properties(self, info: Info) -> list[EventProperty]:
-        docs = await repository.list_event_properties(info.context.account_id, info.context.db)
+        docs = await repository.list_event_properties(info.context.tenant)
         return [
             EventProperty(
                 action=d["action"], key=d["key"], type=d["type"], searchable=d.get("searchable", True)

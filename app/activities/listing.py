@@ -7,17 +7,16 @@ from functools import partial
 from typing import Any
 
 from app.contacts.refs import IdentifierKeys, find_by_ref
-from app.db import Database
 from app.errors import DomainError, Problem
 from app.pagination import Page, empty_page, fetch_page
+from app.tenant import Tenant
 
 from . import repository
 from .filters import activity_sort, build_activity_filter
 
 
 async def list_activities(
-    account_id: str,
-    db: Database,
+    tenant: Tenant,
     keys: IdentifierKeys,
     *,
     where: dict[str, Any] | None,
@@ -34,7 +33,7 @@ async def list_activities(
     query = build_activity_filter(where)
     if ref is not None:
         try:
-            contact = await find_by_ref(account_id, db, keys, ref)
+            contact = await find_by_ref(tenant, keys, ref)
         except DomainError as exc:
             raise DomainError(
                 [Problem(p.code, p.message, ("where", "contact")) for p in exc.problems]
@@ -43,8 +42,8 @@ async def list_activities(
             return empty_page(sort, first, after)
         query["cID"] = contact["_id"]
     return await fetch_page(
-        partial(repository.find_page, account_id, db, fields=fields),
-        partial(repository.count, account_id, db),
+        partial(repository.find_page, tenant, fields=fields),
+        partial(repository.count, tenant),
         query,
         sort,
         first,

@@ -7,8 +7,9 @@ from typing import Any
 from strawberry.dataloader import DataLoader
 
 from app.connection import PageByParentLoader, ParentPage
-from app.db import Database, Document
+from app.db import Document
 from app.pagination import PerParentQuery
+from app.tenant import Tenant
 
 from . import repository
 
@@ -16,9 +17,9 @@ from . import repository
 class ActivitiesByContactLoader(PageByParentLoader):
     """cID → (that contact's page, its total); one aggregation for the whole level."""
 
-    def __init__(self, account_id: str, db: Database, query: PerParentQuery) -> None:
+    def __init__(self, tenant: Tenant, query: PerParentQuery) -> None:
         async def fetch(cids: list[Any]) -> dict[Any, ParentPage]:
-            return await repository.page_per_contact(account_id, db, cids, query)
+            return await repository.page_per_contact(tenant, cids, query)
 
         super().__init__(fetch)
 
@@ -26,9 +27,9 @@ class ActivitiesByContactLoader(PageByParentLoader):
 class MessageByIdLoader(DataLoader[Any, Document | None]):
     """message id → message (campaign) document; one query per batch."""
 
-    def __init__(self, account_id: str, db: Database) -> None:
+    def __init__(self, tenant: Tenant) -> None:
         async def load(ids: list[Any]) -> list[Document | None]:
-            by_id = {d["_id"]: d for d in await repository.find_messages(account_id, db, ids)}
+            by_id = {d["_id"]: d for d in await repository.find_messages(tenant, ids)}
             return [by_id.get(i) for i in ids]
 
         super().__init__(load_fn=load)

@@ -11,8 +11,9 @@ from datetime import datetime
 
 from bson import ObjectId
 
-from app.db import Database, Document, DuplicateKey
+from app.db import Document, DuplicateKey
 from app.errors import DomainError, ErrorCode, Problem
+from app.tenant import Tenant
 
 from . import repository
 
@@ -48,7 +49,7 @@ def _checked(message: MessageData) -> ObjectId:
     return ObjectId(message.id)
 
 
-async def record_message(account_id: str, db: Database, message: MessageData) -> Document:
+async def record_message(tenant: Tenant, message: MessageData) -> Document:
     """Create or update the message; the stored document."""
     message_id = _checked(message)
     fields: Document = {"name": message.name.strip()}
@@ -57,7 +58,7 @@ async def record_message(account_id: str, db: Database, message: MessageData) ->
     if message.sent_at is not None:
         fields["sentAt"] = message.sent_at
     try:
-        return await repository.upsert_message(account_id, db, message_id, fields)
+        return await repository.upsert_message(tenant, message_id, fields)
     except DuplicateKey:  # the id is another account's message: ids are global ObjectIds
         raise DomainError.one(
             ErrorCode.CONTACT_ACTIVITIES_VALIDATION_ERROR,

@@ -135,15 +135,14 @@ class ActivityMutations:
     async def message_record(self, info: Info, input: MessageInput) -> MessageRecordPayload:
         ctx = info.context
         data = MessageData(id=input.id, name=input.name, channel=input.channel, sent_at=input.sent_at)
-        doc = await record_message(ctx.account_id, ctx.db, data)
+        doc = await record_message(ctx.tenant, data)
         return MessageRecordPayload(message=Message.from_doc(doc))
 
     @strawberry.mutation(description="Record one event of a contact.", permission_classes=WRITE)
     async def event_record(self, info: Info, input: EventInput) -> EventRecordPayload:
         ctx = info.context
         [result] = await record_events(
-            ctx.account_id,
-            ctx.db,
+            ctx.tenant,
             await ctx.identifier_keys(),
             [input.to_data()],
             system=_system(info),
@@ -160,8 +159,7 @@ class ActivityMutations:
     async def events_record(self, info: Info, inputs: list[EventInput]) -> EventsRecordPayload:
         ctx = info.context
         results = await record_events(
-            ctx.account_id,
-            ctx.db,
+            ctx.tenant,
             await ctx.identifier_keys(),
             [i.to_data() for i in inputs],
             system=_system(info),

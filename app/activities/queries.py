@@ -31,8 +31,7 @@ class ActivityQueries:
     ) -> ActivityConnection:
         ctx = info.context
         page, count = await list_activities(
-            ctx.account_id,
-            ctx.db,
+            ctx.tenant,
             await ctx.identifier_keys(),
             where=plain(where) if where else None,
             direction=sort.value,

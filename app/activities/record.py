@@ -20,9 +20,10 @@ from typing import Any
 from bson import ObjectId
 
 from app.contacts.refs import IdentifierKeys, find_ids_by_refs
-from app.db import Database, Document
+from app.db import Document
 from app.errors import DomainError, ErrorCode, Problem
 from app.sizes import MAX_ACTIVITY_BYTES, MAX_JSON_DEPTH, bson_size, describe_bytes, too_deep
+from app.tenant import Tenant
 
 from . import repository
 from .properties import MAX_PROPERTIES, strip_keys, type_of
@@ -189,8 +190,7 @@ def message_id_of(mc_id: str) -> ObjectId | None:
 
 
 async def record_events(
-    account_id: str,
-    db: Database,
+    tenant: Tenant,
     keys: IdentifierKeys,
     events: Sequence[EventData],
     *,
@@ -219,7 +219,7 @@ async def record_events(
         pending.append(_Pending(results[i], ref, doc))
     if not pending:
         return results
-    cids = await find_ids_by_refs(account_id, db, keys, [p.ref for p in pending])
+    cids = await find_ids_by_refs(tenant, keys, [p.ref for p in pending])
     ready: list[_Pending] = []
     for item in pending:
         cid = cids[item.ref]
@@ -233,17 +233,16 @@ async def record_events(
         else:
             item.doc["cID"] = cid
             ready.append(item)
-    await register_property_types(account_id, db, [p.doc for p in ready])
-    duplicates = await repository.insert_events(account_id, db, [p.doc for p in ready])
+    await register_property_types(tenant, [p.doc for p in ready])
+    duplicates = await repository.insert_events(tenant, [p.doc for p in ready])
     for n, item in enumerate(ready):
         if n not in duplicates:
-            item.doc["accountId"] = account_id
+            item.doc["accountId"] = tenant.account_id
             item.result.activity = item.doc
     if duplicates:
         keys_seen = [ready[n].doc["idempotencyKey"] for n in duplicates]
         stored = {
-            d["idempotencyKey"]: d
-            for d in await repository.find_by_idempotency_keys(account_id, db, keys_seen)
+            d["idempotencyKey"]: d for d in await repository.find_by_idempotency_keys(tenant, keys_seen)
         }
         for n in duplicates:
             item = ready[n]
@@ -252,7 +251,7 @@ async def record_events(
     return results
 
 
-async def register_property_types(account_id: str, db: Database, docs: list[Document]) -> None:
+async def register_property_types(tenant: Tenant, docs: list[Document]) -> None:
     """Record each (action, property)'s first type; a value of another type is listed in
     the activity's ``unsearchable`` and is never matched by property filters."""
     seen: dict[tuple[str, str], str] = {}
@@ -263,11 +262,11 @@ async def register_property_types(account_id: str, db: Database, docs: list[Docu
                 seen.setdefault((doc["action"], key), kind)
     if not seen:
         return
-    known = await repository.recorded_property_types(account_id, db, list(seen))
+    known = await repository.recorded_property_types(tenant, list(seen))
     new = {pair: kind for pair, kind in seen.items() if pair not in known}
-    await repository.record_property_types(account_id, db, new)
+    await repository.record_property_types(tenant, new)
     if new:  # another writer may have recorded some of them first: theirs is the first type
-        known = await repository.recorded_property_types(account_id, db, list(seen))
+        known = await repository.recorded_property_types(tenant, list(seen))
     for doc in docs:
         off = sorted(
             key

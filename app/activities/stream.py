@@ -22,8 +22,9 @@ from collections.abc import AsyncGenerator
 import bson
 from bson.errors import BSONError
 
-from app.db import Database, Document, ResumeTokenExpired, ResumeTokenInvalid
+from app.db import Document, ResumeTokenExpired, ResumeTokenInvalid
 from app.errors import DomainError, ErrorCode
+from app.tenant import Tenant
 
 from . import repository
 
@@ -52,12 +53,12 @@ def decode_cursor(cursor: str) -> Document:
 
 
 async def activity_stream(
-    account_id: str, db: Database, query: Document, after: str | None, checkpoint_s: float = CHECKPOINT_S
+    tenant: Tenant, query: Document, after: str | None, checkpoint_s: float = CHECKPOINT_S
 ) -> AsyncGenerator[tuple[str, Document | None], None]:
     """(cursor, activity) pairs; the activity is None in a checkpoint."""
     start = decode_cursor(after) if after is not None else None
     try:
-        async for token, activity in repository.stream_inserted(account_id, db, query, start, checkpoint_s):
+        async for token, activity in repository.stream_inserted(tenant, query, start, checkpoint_s):
             yield encode_cursor(token), activity
     except ResumeTokenExpired:
         raise DomainError.one(

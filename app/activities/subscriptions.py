@@ -39,7 +39,7 @@ async def _activity_query(info: Info, where: ActivityWhere | None) -> dict[str, 
     ref = conditions.pop("contact", None)
     query = build_activity_filter(conditions)
     if ref is not None:
-        contact = await find_by_ref(ctx.account_id, ctx.db, await ctx.identifier_keys(), ref)
+        contact = await find_by_ref(ctx.tenant, await ctx.identifier_keys(), ref)
         if contact is None:
             raise DomainError.one(
                 ErrorCode.CONTACTS_CONTACT_NOT_FOUND, "Contact not found", ("where", "contact")
@@ -60,7 +60,7 @@ class ActivitySubscriptions:
     ) -> AsyncGenerator[Activity, None]:
         ctx = info.context
         query = await _activity_query(info, where)
-        async for doc in repository.watch_inserted(ctx.account_id, ctx.db, query):
+        async for doc in repository.watch_inserted(ctx.tenant, query):
             ctx.fresh()
             yield Activity.from_doc(doc)
 
@@ -77,6 +77,6 @@ class ActivitySubscriptions:
     ) -> AsyncGenerator[ActivityStreamEvent, None]:
         ctx = info.context
         query = await _activity_query(info, where)
-        async for cursor, doc in activity_stream(ctx.account_id, ctx.db, query, after):
+        async for cursor, doc in activity_stream(ctx.tenant, query, after):
             ctx.fresh()
             yield ActivityStreamEvent(cursor=cursor, activity=Activity.from_doc(doc) if doc else None)

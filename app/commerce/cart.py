@@ -13,8 +13,9 @@ from typing import Any
 
 from app.account.config import AccountConfig
 from app.contacts.writes import mutate_contact
-from app.db import Database, Document
+from app.db import Document
 from app.errors import DomainError, ErrorCode, Problem
+from app.tenant import Tenant
 
 MAX_ITEMS = 1000
 MAX_QTY = 1_000_000
@@ -79,9 +80,7 @@ class CartData:
     path: tuple[str, ...] = field(default=("input",))
 
 
-async def set_cart(
-    account_id: str, db: Database, config: AccountConfig, ref: str, cart: CartData
-) -> Document:
+async def set_cart(tenant: Tenant, config: AccountConfig, ref: str, cart: CartData) -> Document:
     problems: list[Problem] = []
     seen: set[str] = set()
     for i, item in enumerate(cart.items):
@@ -113,20 +112,18 @@ async def set_cart(
         doc.update({k: v for k, v in optional.items() if v is not None})
         return {**current, "cart": doc}
 
-    return await _mutate(account_id, db, config, ref, change)
+    return await _mutate(tenant, config, ref, change)
 
 
-async def clear_cart(account_id: str, db: Database, config: AccountConfig, ref: str) -> Document:
+async def clear_cart(tenant: Tenant, config: AccountConfig, ref: str) -> Document:
     def change(current: Document, now: datetime) -> Document:
         _require_cart(current)
         return {k: v for k, v in current.items() if k != "cart"}
 
-    return await _mutate(account_id, db, config, ref, change)
+    return await _mutate(tenant, config, ref, change)
 
 
-async def add_item(
-    account_id: str, db: Database, config: AccountConfig, ref: str, item: LineItemData
-) -> Document:
+async def add_item(tenant: Tenant, config: AccountConfig, ref: str, item: LineItemData) -> Document:
     problems = item.problems(("item",))
     if problems:
         raise DomainError(problems)
@@ -144,11 +141,11 @@ async def add_item(
             items.append(item.to_doc())
         return {**current, "cart": {**cart, "items": items, "lastModified": now}}
 
-    return await _mutate(account_id, db, config, ref, change)
+    return await _mutate(tenant, config, ref, change)
 
 
 async def remove_item(
-    account_id: str, db: Database, config: AccountConfig, ref: str, product_id: str, qty: int | None
+    tenant: Tenant, config: AccountConfig, ref: str, product_id: str, qty: int | None
 ) -> Document:
     if qty is not None and qty < 1:
         raise DomainError.one(ErrorCode.VALIDATION_ERROR, "qty must be at least 1", ("qty",))
@@ -168,7 +165,7 @@ async def remove_item(
             _set_qty(match, left)
         return {**current, "cart": {**cart, "items": items, "lastModified": now}}
 
-    return await _mutate(account_id, db, config, ref, change)
+    return await _mutate(tenant, config, ref, change)
 
 
 def _require_cart(contact: Document) -> Document:
@@ -188,6 +185,6 @@ def _set_qty(item: Document, qty: int) -> None:
         item["amount"] = round(float(item["amount"]) * qty / old, 2)
 
 
-async def _mutate(account_id: str, db: Database, config: AccountConfig, ref: str, change: Any) -> Document:
-    _, after = await mutate_contact(account_id, db, config, ref, change, path=("ref",))
+async def _mutate(tenant: Tenant, config: AccountConfig, ref: str, change: Any) -> Document:
+    _, after = await mutate_contact(tenant, config, ref, change, path=("ref",))
     return after

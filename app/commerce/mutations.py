@@ -43,15 +43,13 @@ class CommerceMutations:
     @user_errors_in(CartPayload)
     async def cart_set(self, info: Info, ref: str, input: CartInput) -> CartPayload:
         ctx = info.context
-        return CartPayload.of(
-            await set_cart(ctx.account_id, ctx.db, await ctx.config(), ref, input.to_data())
-        )
+        return CartPayload.of(await set_cart(ctx.tenant, await ctx.config(), ref, input.to_data()))
 
     @strawberry.mutation(description="Remove the contact's cart.", permission_classes=WRITE)
     @user_errors_in(CartPayload)
     async def cart_clear(self, info: Info, ref: str) -> CartPayload:
         ctx = info.context
-        return CartPayload.of(await clear_cart(ctx.account_id, ctx.db, await ctx.config(), ref))
+        return CartPayload.of(await clear_cart(ctx.tenant, await ctx.config(), ref))
 
     @strawberry.mutation(
         description="Add a product to the cart (creating the cart); a productID already there gains qty.",
@@ -60,7 +58,7 @@ class CommerceMutations:
     @user_errors_in(CartPayload)
     async def cart_item_add(self, info: Info, ref: str, item: LineItemInput) -> CartPayload:
         ctx = info.context
-        return CartPayload.of(await add_item(ctx.account_id, ctx.db, await ctx.config(), ref, item.to_data()))
+        return CartPayload.of(await add_item(ctx.tenant, await ctx.config(), ref, item.to_data()))
 
     @strawberry.mutation(
         description="Remove a product from the cart, or only qty of it (removed when it reaches 0).",
@@ -75,12 +73,12 @@ class CommerceMutations:
         qty: int | None = None,
     ) -> CartPayload:
         ctx = info.context
-        doc = await remove_item(ctx.account_id, ctx.db, await ctx.config(), ref, product_id, qty)
+        doc = await remove_item(ctx.tenant, await ctx.config(), ref, product_id, qty)
         return CartPayload.of(doc)
 
     @strawberry.mutation(description="Record an order (upsert by orderID).", permission_classes=WRITE)
     @user_errors_in(OrderRecordPayload)
     async def order_record(self, info: Info, input: OrderInput) -> OrderRecordPayload:
         ctx = info.context
-        doc, created = await record_order(ctx.account_id, ctx.db, await ctx.config(), input.to_data())
+        doc, created = await record_order(ctx.tenant, await ctx.config(), input.to_data())
         return OrderRecordPayload(order=Order.from_doc(doc), created=created)

@@ -11,9 +11,10 @@ from typing import Any
 from app.account.config import AccountConfig
 from app.contacts.filters import datetime_filter
 from app.contacts.refs import find_by_ref
-from app.db import Database, Document
+from app.db import Document
 from app.errors import DomainError, ErrorCode, Problem
 from app.pagination import Page, SortKey, empty_page, fetch_page
+from app.tenant import Tenant
 
 from . import repository
 from .cart import MAX_ITEMS, LineItemData
@@ -32,9 +33,7 @@ class OrderData:
     path: tuple[str, ...] = field(default=("input",))
 
 
-async def record_order(
-    account_id: str, db: Database, config: AccountConfig, order: OrderData
-) -> tuple[Document, bool]:
+async def record_order(tenant: Tenant, config: AccountConfig, order: OrderData) -> tuple[Document, bool]:
     """Insert or replace the order; returns it and whether it was new."""
     problems: list[Problem] = []
     if not order.order_id.strip() or len(order.order_id) > 256:
@@ -60,7 +59,7 @@ async def record_order(
     if problems:
         raise DomainError(problems)
     try:
-        contact = await find_by_ref(account_id, db, config.keys, order.contact)
+        contact = await find_by_ref(tenant, config.keys, order.contact)
     except DomainError as exc:
         raise DomainError(
             [Problem(p.code, p.message, (*order.path, "contact")) for p in exc.problems]
@@ -84,7 +83,7 @@ async def record_order(
         "properties": order.properties or {},
         "lastModified": datetime.now(UTC),
     }
-    stored, created = await repository.upsert_for_contact(account_id, db, doc)
+    stored, created = await repository.upsert_for_contact(tenant, doc)
     if stored["cID"] != contact["_id"]:
         raise DomainError.one(
             ErrorCode.CONTACTS_ORDER_BELONGS_TO_ANOTHER_CONTACT,
@@ -95,8 +94,7 @@ async def record_order(
 
 
 async def list_orders(
-    account_id: str,
-    db: Database,
+    tenant: Tenant,
     config: AccountConfig,
     *,
     where: dict[str, Any] | None,
@@ -109,7 +107,7 @@ async def list_orders(
     query: Document = {}
     where = where or {}
     if where.get("contact") is not None:
-        contact = await find_by_ref(account_id, db, config.keys, where["contact"])
+        contact = await find_by_ref(tenant, config.keys, where["contact"])
         if contact is None:
             return empty_page(sort, first, after)
         query["cID"] = contact["_id"]
@@ -120,8 +118,8 @@ async def list_orders(
     if where.get("purchaseDate") is not None:
         query["purchaseDate"] = datetime_filter(where["purchaseDate"], ("where", "purchaseDate"))
     return await fetch_page(
-        partial(repository.find_page, account_id, db),
-        partial(repository.count, account_id, db),
+        partial(repository.find_page, tenant),
+        partial(repository.count, tenant),
         query,
         sort,
         first,

@@ -33,8 +33,7 @@ class CommerceQueries:
     ) -> OrderConnection:
         ctx = info.context
         page, count = await list_orders(
-            ctx.account_id,
-            ctx.db,
+            ctx.tenant,
             await ctx.config(),
             where=plain(where) if where else None,
             descending=sort is OrderSort.PURCHASE_DATE_DESC,

@@ -161,7 +161,7 @@ class Order(DocNode):
 
     @classmethod
     async def docs_for(cls, info: Info, node_ids: list[str]) -> list[Document | None]:
-        return await repository.find_by_node_ids(info.context.account_id, info.context.db, node_ids)
+        return await repository.find_by_node_ids(info.context.tenant, node_ids)
 
 
 OrderConnection = Connection[Order]

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.activities.filters import build_activity_filter
-from app.db import ACTIVITIES, CONTACTS, Document, scoped
+from app.db import ACTIVITIES, CONTACTS, Document
 from app.errors import DomainError, ErrorCode
 
 MAX_MIN_COUNT = 1000
@@ -60,15 +60,15 @@ def activity_condition(where: dict[str, Any] | None, argument: str = "where") ->
 @dataclass(frozen=True, slots=True)
 class ContactPipeline:
     """An aggregation yielding whole contact documents: run on ``collection`` with
-    ``stages`` (every ``$match`` already scoped to the account), then sort/page/count."""
+    ``stages``, then sort/page/count. It names no account: run through a tenant's
+    collection, its first ``$match`` and every ``$lookup`` are kept inside the account
+    (``AccountCollection.pipeline``)."""
 
     collection: str
     stages: list[Document]
 
 
-def contact_pipeline(
-    account_id: str, contact_match: Document, conditions: list[ActivityCondition]
-) -> ContactPipeline:
+def contact_pipeline(contact_match: Document, conditions: list[ActivityCondition]) -> ContactPipeline:
     """The contacts matching ``contact_match`` and every condition, in time that grows with
     the matching activities, not with contacts x activities.
 
@@ -79,13 +79,12 @@ def contact_pipeline(
     ``cID`` limited to what the condition needs. (A pipeline ``$lookup`` correlated by
     ``$expr`` instead ran its match over every activity for every contact on the embedded
     engine: 23 s for the 500-contact demo.)"""
-    scoped_match = scoped(account_id, contact_match)
     drivers = [c for c in conditions if c.exists]
     if not drivers:
-        return ContactPipeline(CONTACTS, [{"$match": scoped_match}, *_lookups(account_id, conditions)])
+        return ContactPipeline(CONTACTS, [{"$match": contact_match}, *_lookups(conditions)])
     driver, others = drivers[0], [c for c in conditions if c is not drivers[0]]
     stages: list[Document] = [
-        {"$match": scoped(account_id, driver.match)},
+        {"$match": driver.match},
         {"$group": {"_id": "$cID", "n": {"$sum": 1}}},
     ]
     if driver.min_count > 1:
@@ -94,13 +93,13 @@ def contact_pipeline(
         {"$lookup": {"from": CONTACTS, "localField": "_id", "foreignField": "_id", "as": _FIELD}},
         {"$unwind": f"${_FIELD}"},
         {"$replaceRoot": {"newRoot": f"${_FIELD}"}},
-        {"$match": scoped_match},  # the account again: contacts are joined by _id alone
-        *_lookups(account_id, others),
+        {"$match": contact_match},
+        *_lookups(others),
     ]
     return ContactPipeline(ACTIVITIES, stages)
 
 
-def _lookups(account_id: str, conditions: list[ActivityCondition]) -> list[Document]:
+def _lookups(conditions: list[ActivityCondition]) -> list[Document]:
     """Stages keeping the contacts that meet every condition, one ``$lookup`` each."""
     stages: list[Document] = []
     for i, condition in enumerate(conditions):
@@ -112,7 +111,7 @@ def _lookups(account_id: str, conditions: list[ActivityCondition]) -> list[Docum
                     "localField": "_id",
                     "foreignField": "cID",
                     "pipeline": [
-                        {"$match": scoped(account_id, condition.match)},
+                        {"$match": condition.match},
                         {"$limit": condition.min_count},
                         {"$project": {"_id": 1}},
                     ],

@@ -26,8 +26,9 @@ from typing import Any
 from bson import ObjectId
 
 from app.account.config import AccountConfig
-from app.db import Database, Document
+from app.db import Document
 from app.errors import DomainError, Problem
+from app.tenant import Tenant
 
 from . import repository
 from .create import upsert_contact
@@ -99,8 +100,7 @@ class _Chunk:
 
 
 async def upsert_many(
-    account_id: str,
-    db: Database,
+    tenant: Tenant,
     config: AccountConfig,
     writes: Sequence[ContactWrite],
     *,
@@ -113,12 +113,12 @@ async def upsert_many(
     now = datetime.now(UTC)
     rows = list(range(len(writes)))
     if not dry_run:
-        rows = await _insert_new(account_id, db, config, writes, refs, results, now)
+        rows = await _insert_new(tenant, config, writes, refs, results, now)
     if not rows:
         return results
     chunk = _Chunk(config)
     seen: set[ObjectId] = set()
-    for doc in await _find_all(account_id, db, [refs[i] for i in rows]):
+    for doc in await _find_all(tenant, [refs[i] for i in rows]):
         if doc["_id"] not in seen:
             seen.add(doc["_id"])
             chunk.add(_Touched(before=doc, after=doc))
@@ -142,10 +142,10 @@ async def upsert_many(
         touched.rows.append(i)
     if dry_run:
         return results
-    redo = await _store(account_id, db, [t for t in chunk.touched if t.rows], now)
+    redo = await _store(tenant, [t for t in chunk.touched if t.rows], now)
     for i in sorted(i for t in redo for i in t.rows):
         try:
-            _, created = await upsert_contact(account_id, db, config, writes[i])
+            _, created = await upsert_contact(tenant, config, writes[i])
             results[i] = RowResult(created=created)
         except DomainError as exc:
             results[i] = RowResult(problems=exc.problems)
@@ -153,8 +153,7 @@ async def upsert_many(
 
 
 async def _insert_new(
-    account_id: str,
-    db: Database,
+    tenant: Tenant,
     config: AccountConfig,
     writes: Sequence[ContactWrite],
     refs: list[list[Lookup]],
@@ -179,7 +178,7 @@ async def _insert_new(
         doc["_id"] = ObjectId()
         candidates.append((i, doc))
     if candidates:
-        refused, _ = await repository.bulk_store(account_id, db, [doc for _, doc in candidates], [])
+        refused, _ = await repository.bulk_store(tenant, [doc for _, doc in candidates], [])
         refused_rows = {candidates[n][0] for n in refused}
         for i, _ in candidates:
             if i in refused_rows:
@@ -201,7 +200,7 @@ def _lookups(write: ContactWrite, config: AccountConfig) -> list[Lookup]:
     return found
 
 
-async def _find_all(account_id: str, db: Database, refs: list[list[Lookup]]) -> list[Document]:
+async def _find_all(tenant: Tenant, refs: list[list[Lookup]]) -> list[Document]:
     """Every stored contact any row names, by one equality lookup per identifier, sent
     together. (Not one ``$in`` per identifier kind: the embedded engine never serves an
     ``$in`` from a partial index, and every identifier index is partial, so 500 emails took
@@ -209,11 +208,11 @@ async def _find_all(account_id: str, db: Database, refs: list[list[Lookup]]) -> 
     a second, non-partial copy of every identifier index, which MongoDB would maintain on
     every write for nothing.) Only rows that step 1 could not insert get here."""
     wanted = list(dict.fromkeys((lookup.path, lookup.value) for lookups in refs for lookup in lookups))
-    found = await asyncio.gather(*(repository.find_one_by(account_id, db, p, v) for p, v in wanted))
+    found = await asyncio.gather(*(repository.find_one_by(tenant, p, v) for p, v in wanted))
     return [doc for doc in found if doc is not None]
 
 
-async def _store(account_id: str, db: Database, touched: list[_Touched], now: datetime) -> list[_Touched]:
+async def _store(tenant: Tenant, touched: list[_Touched], now: datetime) -> list[_Touched]:
     """One bulk write for the chunk's contacts; returns those to do again row by row."""
     inserts = [t for t in touched if t.before is None]
     replaces = [t for t in touched if t.before is not None and t.after != t.before]
@@ -222,8 +221,7 @@ async def _store(account_id: str, db: Database, touched: list[_Touched], now: da
     if not inserts and not replaces:
         return []
     failed_inserts, failed_replaces = await repository.bulk_store(
-        account_id,
-        db,
+        tenant,
         [t.after for t in inserts],
         [(t.after, int(t.before.get("version", 0))) for t in replaces if t.before is not None],
     )

@@ -8,8 +8,8 @@ from typing import Any
 from app.account.config import AccountConfig
 from app.activities import repository as activities
 from app.commerce import repository as orders
-from app.db import Client, Database, transaction
 from app.errors import DomainError, ErrorCode
+from app.tenant import Tenant
 
 from . import repository
 from .refs import find_by_ref
@@ -24,22 +24,20 @@ class Deleted:
     aliases: int
 
 
-async def delete_contact(
-    account_id: str, db: Database, client: Client, config: AccountConfig, ref: str
-) -> Deleted:
-    contact = await find_by_ref(account_id, db, config.keys, ref)
+async def delete_contact(tenant: Tenant, config: AccountConfig, ref: str) -> Deleted:
+    contact = await find_by_ref(tenant, config.keys, ref)
     if contact is None:
         raise DomainError.one(ErrorCode.CONTACTS_CONTACT_NOT_FOUND, "Contact not found", ("ref",))
     cid = contact["_id"]
     counts: dict[str, int] = {}
 
     async def erase(session: Any) -> None:
-        counts["activities"] = await activities.delete_for_contact(account_id, db, cid, session)
-        counts["orders"] = await orders.delete_for_contact(account_id, db, cid, session)
-        counts["aliases"] = await repository.delete_aliases_of(account_id, db, cid, session)
-        counts["contacts"] = await repository.delete_one(account_id, db, cid, session)
+        counts["activities"] = await activities.delete_for_contact(tenant, cid, session)
+        counts["orders"] = await orders.delete_for_contact(tenant, cid, session)
+        counts["aliases"] = await repository.delete_aliases_of(tenant, cid, session)
+        counts["contacts"] = await repository.delete_one(tenant, cid, session)
 
-    await transaction(client, erase)
+    await tenant.transaction(erase)
     if counts["contacts"] != 1:  # deleted by a concurrent request meanwhile
         raise DomainError.one(ErrorCode.CONTACTS_CONTACT_NOT_FOUND, "Contact not found", ("ref",))
     return Deleted(

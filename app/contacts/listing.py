@@ -8,9 +8,9 @@ from typing import Any
 
 from app.account.attributes import AttributeDefinition
 from app.account.audiences import audience_rule
-from app.db import Database
 from app.pagination import Page, fetch_page
 from app.query import all_of
+from app.tenant import Tenant
 
 from . import repository
 from .activity_conditions import activity_condition, contact_pipeline
@@ -18,8 +18,7 @@ from .filters import build_contact_filter, contact_sort
 
 
 async def list_contacts(
-    account_id: str,
-    db: Database,
+    tenant: Tenant,
     *,
     definitions: dict[str, AttributeDefinition],
     lists: set[str],
@@ -34,16 +33,16 @@ async def list_contacts(
     clauses = [build_contact_filter(where, definitions, lists)]
     conditions = [activity_condition(where)]
     if audience is not None:
-        rule = await audience_rule(account_id, db, audience)
+        rule = await audience_rule(tenant, audience)
         clauses.append(build_contact_filter(rule, definitions, lists, argument="audience"))
         conditions.append(activity_condition(rule, argument="audience"))
     query = all_of(*clauses)
     active = [c for c in conditions if c is not None]
     if active:  # activity conditions: an aggregation, evaluated inside the database
-        pipeline = contact_pipeline(account_id, query, active)
-        find = partial(repository.pipeline_page, account_id, db, pipeline=pipeline)
-        count = partial(repository.pipeline_count, account_id, db, pipeline=pipeline)
+        pipeline = contact_pipeline(query, active)
+        find = partial(repository.pipeline_page, tenant, pipeline=pipeline)
+        count = partial(repository.pipeline_count, tenant, pipeline=pipeline)
         return await fetch_page(find, count, {}, sort_key, first, after)
-    find_plain = partial(repository.find_page, account_id, db)
-    count_plain = partial(repository.count, account_id, db)
+    find_plain = partial(repository.find_page, tenant)
+    count_plain = partial(repository.count, tenant)
     return await fetch_page(find_plain, count_plain, query, sort_key, first, after)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from bson import ObjectId
 from strawberry.dataloader import DataLoader
 
-from app.db import Database, Document
+from app.db import Document
+from app.tenant import Tenant
 
 from . import repository
 
@@ -13,9 +14,9 @@ from . import repository
 class ContactByIdLoader(DataLoader[ObjectId, Document | None]):
     """cID → contact document (None when absent); one query per batch."""
 
-    def __init__(self, account_id: str, db: Database) -> None:
+    def __init__(self, tenant: Tenant) -> None:
         async def load(ids: list[ObjectId]) -> list[Document | None]:
-            docs = await repository.find_by_ids(account_id, db, ids)
+            docs = await repository.find_by_ids(tenant, ids)
             by_id = {d["_id"]: d for d in docs}
             return [by_id.get(i) for i in ids]
 

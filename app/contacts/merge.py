@@ -33,8 +33,9 @@ from bson import ObjectId
 from app.account.config import AccountConfig
 from app.activities import repository as activities
 from app.commerce import repository as orders
-from app.db import Client, Database, Document, DuplicateKey, transaction
+from app.db import Document, DuplicateKey
 from app.errors import DomainError, ErrorCode, Problem
+from app.tenant import Tenant
 
 from . import repository
 from .consent import ConsentSource, appended, consent_changes, merged_history
@@ -132,10 +133,10 @@ def merged_document(source: Document, destination: Document, options: dict[str, 
 
 
 async def _resolve(
-    account_id: str, db: Database, config: AccountConfig, ref: str, field: str, session: Any = None
+    tenant: Tenant, config: AccountConfig, ref: str, field: str, session: Any = None
 ) -> Document:
     try:
-        contact = await find_by_ref(account_id, db, config.keys, ref, session=session)
+        contact = await find_by_ref(tenant, config.keys, ref, session=session)
     except DomainError as exc:
         raise DomainError([Problem(p.code, p.message, ("input", field)) for p in exc.problems]) from exc
     if contact is None:
@@ -144,15 +145,14 @@ async def _resolve(
 
 
 async def _pair(
-    account_id: str,
-    db: Database,
+    tenant: Tenant,
     config: AccountConfig,
     source_ref: str,
     destination_ref: str,
     session: Any = None,
 ) -> tuple[Document, Document]:
-    source = await _resolve(account_id, db, config, source_ref, "sourceContact", session)
-    destination = await _resolve(account_id, db, config, destination_ref, "destinationContact", session)
+    source = await _resolve(tenant, config, source_ref, "sourceContact", session)
+    destination = await _resolve(tenant, config, destination_ref, "destinationContact", session)
     if source["_id"] == destination["_id"]:
         raise DomainError.one(
             ErrorCode.VALIDATION_ERROR,
@@ -163,8 +163,7 @@ async def _pair(
 
 
 async def preview_merge(
-    account_id: str,
-    db: Database,
+    tenant: Tenant,
     config: AccountConfig,
     source_ref: str,
     destination_ref: str,
@@ -172,9 +171,9 @@ async def preview_merge(
 ) -> MergeResult:
     """What merge_contacts would do, writing nothing."""
     chosen = check_options(options)
-    source, destination = await _pair(account_id, db, config, source_ref, destination_ref)
-    events = await activities.count(account_id, db, {"cID": source["_id"]})
-    placed = await orders.count(account_id, db, {"cID": source["_id"]})
+    source, destination = await _pair(tenant, config, source_ref, destination_ref)
+    events = await activities.count(tenant, {"cID": source["_id"]})
+    placed = await orders.count(tenant, {"cID": source["_id"]})
     now = datetime.now(UTC)
     doc = stamp(
         _with_history(source, destination, merged_document(source, destination, chosen), now, None), now
@@ -183,9 +182,7 @@ async def preview_merge(
 
 
 async def merge_contacts(
-    account_id: str,
-    db: Database,
-    client: Client,
+    tenant: Tenant,
     config: AccountConfig,
     source_ref: str,
     destination_ref: str,
@@ -196,33 +193,31 @@ async def merge_contacts(
     outcome: dict[str, MergeResult] = {}
 
     async def merge(session: Any) -> None:
-        source, destination = await _pair(account_id, db, config, source_ref, destination_ref, session)
+        source, destination = await _pair(tenant, config, source_ref, destination_ref, session)
         src, dst = source["_id"], destination["_id"]
         now = datetime.now(UTC)
         merged = merged_document(source, destination, chosen)
         doc = stamp(_with_history(source, destination, merged, now, api_key), now)
         check_size(doc, ("input",))
         if chosen["events"] == "merge":
-            events = await activities.move_to_contact(account_id, db, src, dst, session)
+            events = await activities.move_to_contact(tenant, src, dst, session)
         else:
-            events = await activities.delete_for_contact(account_id, db, src, session)
+            events = await activities.delete_for_contact(tenant, src, session)
         if chosen["orders"] == "merge":
-            placed = await orders.move_to_contact(account_id, db, src, dst, session)
+            placed = await orders.move_to_contact(tenant, src, dst, session)
         else:
-            placed = await orders.delete_for_contact(account_id, db, src, session)
+            placed = await orders.delete_for_contact(tenant, src, session)
         # The source goes first: its unique identifiers are free before the survivor takes them.
-        await repository.delete_one(account_id, db, src, session)
-        if not await repository.replace_if_version(
-            account_id, db, doc, int(destination.get("version", 0)), session
-        ):
+        await repository.delete_one(tenant, src, session)
+        if not await repository.replace_if_version(tenant, doc, int(destination.get("version", 0)), session):
             raise DomainError.one(
                 ErrorCode.CONTACTS_VERSION_CONFLICT, "The destination changed: retry", ("input",)
             )
-        await repository.add_alias(account_id, db, src, dst, session)
+        await repository.add_alias(tenant, src, dst, session)
         outcome["result"] = _result(doc, src, events, placed, chosen)
 
     try:
-        await transaction(client, merge)
+        await tenant.transaction(merge)
     except DuplicateKey as exc:
         raise duplicate_error(exc, ("input",)) from exc
     return outcome["result"]

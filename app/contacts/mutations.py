@@ -79,9 +79,7 @@ class ContactMutations:
     @user_errors_in(ContactPayload)
     async def contact_create(self, info: Info, input: ContactInput) -> ContactPayload:
         ctx = info.context
-        doc = await create_contact(
-            ctx.account_id, ctx.db, await ctx.config(), input.to_write(consent_source(info))
-        )
+        doc = await create_contact(ctx.tenant, await ctx.config(), input.to_write(consent_source(info)))
         return ContactPayload(contact=Contact.from_doc(doc))
 
     @strawberry.mutation(
@@ -92,7 +90,7 @@ class ContactMutations:
     async def contact_upsert(self, info: Info, input: ContactInput) -> ContactUpsertPayload:
         ctx = info.context
         doc, created = await upsert_contact(
-            ctx.account_id, ctx.db, await ctx.config(), input.to_write(consent_source(info))
+            ctx.tenant, await ctx.config(), input.to_write(consent_source(info))
         )
         return ContactUpsertPayload(contact=Contact.from_doc(doc), created=created)
 
@@ -100,9 +98,7 @@ class ContactMutations:
     @user_errors_in(ContactPayload)
     async def contact_update(self, info: Info, ref: str, input: ContactInput) -> ContactPayload:
         ctx = info.context
-        doc = await update_contact(
-            ctx.account_id, ctx.db, await ctx.config(), ref, input.to_write(consent_source(info))
-        )
+        doc = await update_contact(ctx.tenant, await ctx.config(), ref, input.to_write(consent_source(info)))
         return ContactPayload(contact=Contact.from_doc(doc))
 
     @strawberry.mutation(
@@ -112,7 +108,7 @@ class ContactMutations:
     @user_errors_in(ContactDeletePayload)
     async def contact_delete(self, info: Info, ref: str) -> ContactDeletePayload:
         ctx = info.context
-        deleted = await delete_contact(ctx.account_id, ctx.db, ctx.services.client, await ctx.config(), ref)
+        deleted = await delete_contact(ctx.tenant, await ctx.config(), ref)
         return ContactDeletePayload(
             deleted_c_id=deleted.cid,
             activities_deleted=deleted.activities,
@@ -129,9 +125,7 @@ class ContactMutations:
     async def contact_merge(self, info: Info, input: ContactMergeInput) -> ContactMergePayload:
         ctx = info.context
         result = await merge_contacts(
-            ctx.account_id,
-            ctx.db,
-            ctx.services.client,
+            ctx.tenant,
             await ctx.config(),
             input.source_contact,
             input.destination_contact,
@@ -155,9 +149,7 @@ class ContactMutations:
     ) -> ContactUnsubscribePayload:
         ctx = info.context
         doc, changed = await unsubscribe_contact(
-            ctx.account_id,
-            ctx.db,
-            ctx.services.client,
+            ctx.tenant,
             await ctx.config(),
             ref,
             channel,
@@ -184,14 +176,12 @@ class ContactMutations:
         ] = None,
     ) -> ContactPayload:
         ctx = info.context
-        doc = await record_supplement(
-            ctx.account_id, ctx.db, await ctx.config(), ref, key, data, expected_version
-        )
+        doc = await record_supplement(ctx.tenant, await ctx.config(), ref, key, data, expected_version)
         return ContactPayload(contact=Contact.from_doc(doc))
 
     @strawberry.mutation(description="Remove one supplement of a contact.", permission_classes=WRITE)
     @user_errors_in(SupplementDeletePayload)
     async def supplement_delete(self, info: Info, ref: str, key: str) -> SupplementDeletePayload:
         ctx = info.context
-        doc, deleted = await delete_supplement(ctx.account_id, ctx.db, await ctx.config(), ref, key)
+        doc, deleted = await delete_supplement(ctx.tenant, await ctx.config(), ref, key)
         return SupplementDeletePayload(contact=Contact.from_doc(doc), deleted=deleted)

@@ -28,7 +28,7 @@ class ContactQueries:
     @input_errors
     async def contact(self, info: Info, ref: str) -> Contact | None:
         ctx = info.context
-        doc = await find_by_ref(ctx.account_id, ctx.db, await ctx.identifier_keys(), ref)
+        doc = await find_by_ref(ctx.tenant, await ctx.identifier_keys(), ref)
         if doc is None:
             return None
         ctx.loaders.of(ContactByIdLoader).prime(doc["_id"], doc)  # later reads of it in this request
@@ -43,8 +43,7 @@ class ContactQueries:
     async def contact_merge_preview(self, info: Info, input: ContactMergeInput) -> ContactMergePayload:
         ctx = info.context
         result = await preview_merge(
-            ctx.account_id,
-            ctx.db,
+            ctx.tenant,
             await ctx.config(),
             input.source_contact,
             input.destination_contact,
@@ -69,8 +68,7 @@ class ContactQueries:
         ctx = info.context
         needs_config = where is not None or sort is not None or audience is not None
         page, count = await list_contacts(
-            ctx.account_id,
-            ctx.db,
+            ctx.tenant,
             definitions=await ctx.definitions() if needs_config else {},
             lists=await ctx.list_keys() if needs_config else set(),
             where=plain(where) if where else None,

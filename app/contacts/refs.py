@@ -14,8 +14,9 @@ from typing import Any
 from bson import ObjectId
 
 from app.account.attributes import AttributeType
-from app.db import Database, Document
+from app.db import Document
 from app.errors import DomainError, ErrorCode
+from app.tenant import Tenant
 
 from . import repository
 
@@ -93,21 +94,19 @@ def _key_lookup(key: str, value: str, keys: IdentifierKeys, argument: str) -> Lo
     return Lookup(f"attributes.{key}", value)
 
 
-async def find_by_ref(
-    account_id: str, db: Database, keys: IdentifierKeys, ref: str, session: Any = None
-) -> Document | None:
+async def find_by_ref(tenant: Tenant, keys: IdentifierKeys, ref: str, session: Any = None) -> Document | None:
     """The contact ``ref`` names in this account, or None. Raises DomainError when malformed."""
     lookup = parse_ref(ref, keys)
-    contact = await repository.find_one_by(account_id, db, lookup.path, lookup.value, session)
+    contact = await repository.find_one_by(tenant, lookup.path, lookup.value, session)
     if contact is None and lookup.path == "_id":
-        survivor = await repository.find_survivor(account_id, db, lookup.value, session)
+        survivor = await repository.find_survivor(tenant, lookup.value, session)
         if survivor is not None:
-            contact = await repository.find_one_by(account_id, db, "_id", survivor, session)
+            contact = await repository.find_one_by(tenant, "_id", survivor, session)
     return contact
 
 
 async def find_ids_by_refs(
-    account_id: str, db: Database, keys: IdentifierKeys, refs: list[str]
+    tenant: Tenant, keys: IdentifierKeys, refs: list[str]
 ) -> dict[str, ObjectId | DomainError | None]:
     """Many refs at once: one query per identifier kind, plus one for merged-away cIDs.
     Each ref maps to its contact's cID, None (nobody), or the DomainError of a malformed ref."""
@@ -122,13 +121,12 @@ async def find_ids_by_refs(
         if isinstance(lookup, Lookup):
             by_path.setdefault(lookup.path, set()).add(lookup.value)
     found = {
-        path: await repository.find_ids_by(account_id, db, path, list(values))
-        for path, values in by_path.items()
+        path: await repository.find_ids_by(tenant, path, list(values)) for path, values in by_path.items()
     }
     missing_ids = [v for v in by_path.get("_id", set()) if v not in found.get("_id", {})]
-    survivors = await repository.find_survivors(account_id, db, missing_ids) if missing_ids else {}
+    survivors = await repository.find_survivors(tenant, missing_ids) if missing_ids else {}
     if survivors:
-        alive = await repository.find_ids_by(account_id, db, "_id", list(set(survivors.values())))
+        alive = await repository.find_ids_by(tenant, "_id", list(set(survivors.values())))
         found["_id"].update({gone: s for gone, s in survivors.items() if s in alive})
     result: dict[str, ObjectId | DomainError | None] = {}
     for ref, lookup in lookups.items():

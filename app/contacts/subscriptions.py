@@ -41,11 +41,11 @@ class ContactSubscriptions:
     @input_errors
     async def contact_changed(self, info: Info, ref: str) -> AsyncGenerator[ContactChange, None]:
         ctx = info.context
-        contact = await find_by_ref(ctx.account_id, ctx.db, await ctx.identifier_keys(), ref)
+        contact = await find_by_ref(ctx.tenant, await ctx.identifier_keys(), ref)
         if contact is None:
             raise DomainError.one(ErrorCode.CONTACTS_CONTACT_NOT_FOUND, "Contact not found", ("ref",))
         cid = contact["_id"]
-        async for change in repository.watch_contact(ctx.account_id, ctx.db, cid):
+        async for change in repository.watch_contact(ctx.tenant, cid):
             ctx.fresh()
             if change["operationType"] == "delete":
                 yield ContactChange(operation=ContactOperation.DELETED, c_id=str(cid), contact=None)

@@ -11,9 +11,10 @@ from typing import Any
 
 from app.account.attributes import check_key
 from app.account.config import AccountConfig
-from app.db import Database, Document
+from app.db import Document
 from app.errors import DomainError, ErrorCode
 from app.sizes import MAX_JSON_DEPTH, MAX_STRING_LENGTH, too_deep
+from app.tenant import Tenant
 
 from .writes import check_size, mutate_contact
 
@@ -58,8 +59,7 @@ def _check(key: str, data: Any) -> None:
 
 
 async def record_supplement(
-    account_id: str,
-    db: Database,
+    tenant: Tenant,
     config: AccountConfig,
     ref: str,
     key: str,
@@ -82,14 +82,12 @@ async def record_supplement(
         check_size(updated, ("data",))  # named here; mutate_contact checks again after stamping
         return updated
 
-    _, after = await mutate_contact(
-        account_id, db, config, ref, change, expected_version=expected_version, path=()
-    )
+    _, after = await mutate_contact(tenant, config, ref, change, expected_version=expected_version, path=())
     return after
 
 
 async def delete_supplement(
-    account_id: str, db: Database, config: AccountConfig, ref: str, key: str
+    tenant: Tenant, config: AccountConfig, ref: str, key: str
 ) -> tuple[Document, bool]:
     """Remove the contact's supplement ``key``: (the contact after, whether it had one)."""
 
@@ -100,5 +98,5 @@ async def delete_supplement(
         del supplements[key]
         return {**current, "supplements": supplements}
 
-    before, after = await mutate_contact(account_id, db, config, ref, change, path=())
+    before, after = await mutate_contact(tenant, config, ref, change, path=())
     return after, before is not after

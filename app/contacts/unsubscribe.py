@@ -12,8 +12,9 @@ from bson import ObjectId
 from app.account.config import AccountConfig
 from app.activities import repository as activities
 from app.activities.retention import expire_at
-from app.db import Client, Database, Document, transaction
+from app.db import Document
 from app.errors import DomainError, ErrorCode
+from app.tenant import Tenant
 
 from . import repository
 from .consent import ConsentSource, with_consent_history
@@ -24,9 +25,7 @@ CHANNELS = ("email", "sms", "push")
 
 
 async def unsubscribe_contact(
-    account_id: str,
-    db: Database,
-    client: Client,
+    tenant: Tenant,
     config: AccountConfig,
     ref: str,
     channel: str,
@@ -38,10 +37,10 @@ async def unsubscribe_contact(
         raise DomainError.one(
             ErrorCode.CONTACTS_CHANNEL_KEY_NOT_FOUND, f"Channel {channel} not found", ("channel",)
         )
-    contact = await find_by_ref(account_id, db, config.keys, ref)
+    contact = await find_by_ref(tenant, config.keys, ref)
     if contact is None:
         raise DomainError.one(ErrorCode.CONTACTS_CONTACT_NOT_FOUND, "Contact not found", ("ref",))
-    if mc_id is not None and not await activities.contact_has_mcid(account_id, db, contact["_id"], mc_id):
+    if mc_id is not None and not await activities.contact_has_mcid(tenant, contact["_id"], mc_id):
         raise DomainError.one(
             ErrorCode.CONTACTS_INVALID_MCID_FOR_THIS_CONTACT, "mcID doesn't belong to this contact", ("mcID",)
         )
@@ -75,7 +74,7 @@ async def unsubscribe_contact(
 
         async def write(session: Any) -> None:
             nonlocal stored
-            stored = await repository.replace_if_version(account_id, db, updated, version, session)
+            stored = await repository.replace_if_version(tenant, updated, version, session)
             if stored:
                 ats: datetime = updated["lastModified"]
                 optout: Document = {
@@ -89,13 +88,13 @@ async def unsubscribe_contact(
                 }
                 if mc_id is not None:
                     optout["mcID"] = mc_id
-                await activities.insert_one(account_id, db, optout, session)
+                await activities.insert_one(tenant, optout, session)
 
-        await transaction(client, write)
+        await tenant.transaction(write)
         return stored
 
     before, after = await mutate_contact(
-        account_id, db, config, str(contact["_id"]), change, path=("channel",), store=store
+        tenant, config, str(contact["_id"]), change, path=("channel",), store=store
     )
     return after, before is not after
 

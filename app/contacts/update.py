@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from app.account.config import AccountConfig
-from app.db import Database, Document
+from app.db import Document
+from app.tenant import Tenant
 
 from .writes import ContactWrite, mutate_contact, with_write
 
 
-async def update_contact(
-    account_id: str, db: Database, config: AccountConfig, ref: str, write: ContactWrite
-) -> Document:
+async def update_contact(tenant: Tenant, config: AccountConfig, ref: str, write: ContactWrite) -> Document:
     _, after = await mutate_contact(
-        account_id,
-        db,
+        tenant,
         config,
         ref,
         with_write(write, config),

@@ -17,9 +17,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from app.account.config import AccountConfig
-from app.db import Database, Document, DuplicateKey
+from app.db import Document, DuplicateKey
 from app.errors import DomainError, ErrorCode, Problem
 from app.sizes import MAX_CONTACT_BYTES, bson_size, describe_bytes
+from app.tenant import Tenant
 
 from . import repository
 from .attributes import AttributeChange, apply_changes, missing_required
@@ -136,8 +137,7 @@ def stamp(doc: Document, now: datetime) -> Document:
 
 
 async def mutate_contact(
-    account_id: str,
-    db: Database,
+    tenant: Tenant,
     config: AccountConfig,
     ref: str,
     change: Callable[[Document, datetime], Document],
@@ -154,7 +154,7 @@ async def mutate_contact(
     for attempt in range(MAX_ATTEMPTS):
         if attempt:
             await asyncio.sleep(random.uniform(0, BACKOFF_S * attempt))  # noqa: S311 - jitter, not crypto
-        current = await find_by_ref(account_id, db, config.keys, ref)
+        current = await find_by_ref(tenant, config.keys, ref)
         if current is None:
             raise DomainError.one(ErrorCode.CONTACTS_CONTACT_NOT_FOUND, "Contact not found", ("ref",))
         version = int(current.get("version", 0))
@@ -174,7 +174,7 @@ async def mutate_contact(
             if store is not None:
                 stored = await store(updated, version)
             else:
-                stored = await repository.replace_if_version(account_id, db, updated, version)
+                stored = await repository.replace_if_version(tenant, updated, version)
         except DuplicateKey as exc:
             raise duplicate_error(exc, path) from exc
         if stored:

@@ -15,10 +15,11 @@ from app.activities import repository as activities
 from app.commerce import repository as orders
 from app.contacts import repository as contacts
 from app.contacts.refs import IdentifierKeys, find_by_ref
-from app.db import Database, Document
+from app.db import Document
 from app.errors import DomainError, ErrorCode, Problem
 from app.scalars import to_json_value
 from app.secrets_box import SealedUnreadable, SecretsBox
+from app.tenant import Tenant
 
 from . import repository
 from .destinations import (
@@ -37,8 +38,7 @@ _HIDDEN = ("accountId", "_id")
 
 
 async def create_profile_export(
-    account_id: str,
-    db: Database,
+    tenant: Tenant,
     keys: IdentifierKeys,
     ref: str,
     destination: DestinationData | None = None,
@@ -56,33 +56,31 @@ async def create_profile_export(
         )
     if problems:
         raise DomainError(problems)
-    contact = await find_by_ref(account_id, db, keys, ref)
+    contact = await find_by_ref(tenant, keys, ref)
     if contact is None:
         raise DomainError.one(ErrorCode.CONTACTS_CONTACT_NOT_FOUND, "Contact not found", ("ref",))
     given: Document = {"cID": contact["_id"], "ref": ref, "destination": {"type": destination.type}}
     if destination.uploads:
         assert secrets is not None
         given["destination"] = {**public_part(destination), "sealed": secrets.seal(secret_part(destination))}
-    return await repository.insert(account_id, db, KIND, given, None)
+    return await repository.insert(tenant, KIND, given, None)
 
 
 def _public(doc: Document) -> Document:
     return {k: to_json_value(v) for k, v in doc.items() if k not in _HIDDEN}
 
 
-async def _profile_json(account_id: str, db: Database, contact: Document) -> AsyncIterator[bytes]:
+async def _profile_json(tenant: Tenant, contact: Document) -> AsyncIterator[bytes]:
     cid: ObjectId = contact["_id"]
     head = {
         "exportedAt": to_json_value(datetime.now(UTC)),
         "cID": str(cid),
         "contact": _public(contact),
-        "orders": [
-            {"id": str(o["_id"]), **_public(o)} for o in await orders.find_for_contact(account_id, db, cid)
-        ],
+        "orders": [{"id": str(o["_id"]), **_public(o)} for o in await orders.find_for_contact(tenant, cid)],
     }
     yield orjson.dumps(head)[:-1] + b',"activities":['
     first = True
-    async for activity in activities.stream_for_contacts(account_id, db, [cid]):
+    async for activity in activities.stream_for_contacts(tenant, [cid]):
         yield (b"" if first else b",") + orjson.dumps({"id": str(activity["_id"]), **_public(activity)})
         first = False
     yield b"]}"
@@ -90,7 +88,7 @@ async def _profile_json(account_id: str, db: Database, contact: Document) -> Asy
 
 async def run_profile_export(ctx: JobContext) -> Document:
     cid = ctx.job["input"]["cID"]
-    contact = await contacts.find_one_by(ctx.account_id, ctx.db, "_id", cid)
+    contact = await contacts.find_one_by(ctx.tenant, "_id", cid)
     if contact is None:
         raise JobFailed("The contact no longer exists")
     ctx.counts.update(itemsTotalCount=1, itemsCompletedCount=0, personCount=1)
@@ -102,20 +100,19 @@ async def run_profile_export(ctx: JobContext) -> Document:
                 destination,
                 _opened(ctx, destination),
                 filename,
-                _profile_json(ctx.account_id, ctx.db, contact),
+                _profile_json(ctx.tenant, contact),
             )
         except UploadFailed as exc:
             raise JobFailed(str(exc)) from None
         finally:  # the credentials are needed no longer: the job keeps no copy, even sealed
-            await repository.forget_sealed(ctx.account_id, ctx.db, ctx.job["_id"])
+            await repository.forget_sealed(ctx.tenant, ctx.job["_id"])
         ctx.counts["itemsCompletedCount"] = 1
         return {"destination": location(destination, filename), "size": size, "filename": filename}
     file_id, size = await repository.store_file(
-        ctx.account_id,
-        ctx.db,
+        ctx.tenant,
         filename,
         "application/json",
-        _profile_json(ctx.account_id, ctx.db, contact),
+        _profile_json(ctx.tenant, contact),
     )
     ctx.counts["itemsCompletedCount"] = 1
     return {"fileId": file_id, "size": size, "filename": filename}

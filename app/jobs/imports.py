@@ -21,8 +21,9 @@ from app.contacts.bulk import upsert_many
 from app.contacts.channels import AddressChannelChange, ChannelChanges, PushTokenChange
 from app.contacts.consent import ConsentSource
 from app.contacts.writes import ContactWrite
-from app.db import Database, Document
+from app.db import Document
 from app.errors import DomainError, ErrorCode, Problem
+from app.tenant import Tenant
 
 from . import repository
 from .runner import JobContext, JobFailed
@@ -46,7 +47,7 @@ class ImportRequest:
     error_policy: str
 
 
-async def create_import(account_id: str, db: Database, request: ImportRequest) -> Document:
+async def create_import(tenant: Tenant, request: ImportRequest) -> Document:
     """Check the request (not the rows: the job does) and queue the job."""
     if (request.rows is None) == (request.csv_text is None):
         raise DomainError.one(ErrorCode.VALIDATION_ERROR, "Give either contacts or csv", ("input",))
@@ -54,7 +55,7 @@ async def create_import(account_id: str, db: Database, request: ImportRequest) -
         raise DomainError.one(
             ErrorCode.VALIDATION_ERROR, f"errorPolicy must be one of {POLICIES}", ("input", "errorPolicy")
         )
-    config = await load_account_config(account_id, db)
+    config = await load_account_config(tenant)
     unknown = [key for key in request.lists if key not in config.lists]
     if unknown:
         raise DomainError.one(ErrorCode.VALIDATION_ERROR, f"Unknown list {unknown[0]!r}", ("input", "lists"))
@@ -78,7 +79,7 @@ async def create_import(account_id: str, db: Database, request: ImportRequest) -
         "lists": request.lists,
         "errorPolicy": request.error_policy,
     }
-    return await repository.insert(account_id, db, KIND, job_input, request.source_file_name)
+    return await repository.insert(tenant, KIND, job_input, request.source_file_name)
 
 
 def _read_csv(text: str) -> tuple[list[str], list[dict[str, str]]]:
@@ -206,9 +207,9 @@ async def run_import(ctx: JobContext) -> Document:
     write and one progress write (which renews the lease and notices a cancel or a stopping
     worker). Progress is a checkpoint: a job taken up again (after its worker stopped or
     died) goes on from the first chunk not done; a chunk cut short is done again."""
-    account_id, db = ctx.account_id, ctx.db
+    tenant = ctx.tenant
     job_input = ctx.job["input"]
-    config = await load_account_config(account_id, db)
+    config = await load_account_config(tenant)
     if job_input.get("csv") is not None:
         rows = [_csv_row(r, config) for r in _read_csv(job_input["csv"])[1]]
     else:
@@ -232,7 +233,7 @@ async def _check(run: _Run, start: int) -> None:
     """REJECT_ALL: every row checked (nothing written); any problem fails the job."""
     counts = run.ctx.counts
     for first, chunk in run.chunks(start):
-        results = await upsert_many(run.ctx.account_id, run.ctx.db, run.config, chunk, dry_run=True)
+        results = await upsert_many(run.ctx.tenant, run.config, chunk, dry_run=True)
         for offset, result in enumerate(results):
             if not result.ok:
                 counts["errorCount"] += 1
@@ -251,7 +252,7 @@ async def _write_all(run: _Run, start: int) -> None:
     for first, original in run.chunks(start):
         dropped = [_drop_unknown_lists(write, run.config) for write in original]
         chunk = [kept for kept, _ in dropped]
-        results = await upsert_many(run.ctx.account_id, run.ctx.db, run.config, chunk)
+        results = await upsert_many(run.ctx.tenant, run.config, chunk)
         for offset, result in enumerate(results):
             unknown = dropped[offset][1]
             if unknown:

@@ -6,7 +6,8 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 
-from app.db import Database, Document
+from app.db import Document
+from app.tenant import Tenant
 
 from . import repository
 
@@ -15,8 +16,8 @@ class JobByIdLoader(DataLoader[Any, Document | None]):
     """job id → job document (None when absent or another account's); one query per batch,
     e.g. for every ``ActivityReport.job`` of a page of reports."""
 
-    def __init__(self, account_id: str, db: Database) -> None:
+    def __init__(self, tenant: Tenant) -> None:
         async def load(ids: list[Any]) -> list[Document | None]:
-            return await repository.jobs_by_node_ids(account_id, db, [str(i) for i in ids])
+            return await repository.jobs_by_node_ids(tenant, [str(i) for i in ids])
 
         super().__init__(load_fn=load)

@@ -65,7 +65,7 @@ class JobMutations:
             lists=list(input.lists),
             error_policy=input.error_policy.value,
         )
-        return JobPayload(job=Job.from_doc(await create_import(ctx.account_id, ctx.db, request)))
+        return JobPayload(job=Job.from_doc(await create_import(ctx.tenant, request)))
 
     @strawberry.mutation(
         description="Export a contact's whole profile (with every activity) as a JSON file: downloadable "
@@ -78,8 +78,7 @@ class JobMutations:
     ) -> JobPayload:
         ctx = info.context
         job = await create_profile_export(
-            ctx.account_id,
-            ctx.db,
+            ctx.tenant,
             await ctx.identifier_keys(),
             ref,
             destination.to_data() if destination else None,
@@ -95,10 +94,10 @@ class JobMutations:
     async def job_cancel(self, info: Info, id: relay.GlobalID) -> JobPayload:
         ctx = info.context
         job_id = own_id(id, "Job")
-        job = await repository.get(ctx.account_id, ctx.db, job_id) if job_id else None
+        job = await repository.get(ctx.tenant, job_id) if job_id else None
         if job is not None:
             ensure_allowed(ctx.principal, CANCEL_SCOPES.get(job["kind"], ScopeName.ADMIN))
-        doc = await repository.request_cancel(ctx.account_id, ctx.db, job["_id"]) if job else None
+        doc = await repository.request_cancel(ctx.tenant, job["_id"]) if job else None
         if doc is None:
             return JobPayload(
                 user_errors=[UserError(field=["id"], message="Job not found", code=ErrorCode.JOB_NOT_FOUND)]
@@ -125,14 +124,14 @@ class JobMutations:
             include_behavior=input.include_behavior,
             combined_as_and=input.combined_as_and,
         )
-        report, job = await create_report(ctx.account_id, ctx.db, request)
+        report, job = await create_report(ctx.tenant, request)
         return ActivityReportPayload(activity_report=ActivityReport.from_doc(report), job=Job.from_doc(job))
 
     @strawberry.mutation(description="Delete an activity report and its files.", permission_classes=REPORTS)
     async def activity_report_delete(self, info: Info, id: relay.GlobalID) -> ActivityReportDeletePayload:
         ctx = info.context
         report_id = own_id(id, "ActivityReport")
-        if report_id is None or not await delete_report(ctx.account_id, ctx.db, report_id):
+        if report_id is None or not await delete_report(ctx.tenant, report_id):
             error = UserError(
                 field=["id"], message="Activity report not found", code=ErrorCode.ACTIVITY_REPORT_NOT_FOUND
             )

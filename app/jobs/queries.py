@@ -28,7 +28,7 @@ class JobQueries:
     @strawberry.field(description="One job of the caller's account (kept 10 days).", permission_classes=READ)
     async def job(self, info: Info, id: relay.GlobalID) -> Job | None:
         job_id = own_id(id, "Job")
-        doc = await repository.get(info.context.account_id, info.context.db, job_id) if job_id else None
+        doc = await repository.get(info.context.tenant, job_id) if job_id else None
         return Job.from_doc(doc) if doc else None
 
     @strawberry.field(
@@ -43,8 +43,8 @@ class JobQueries:
         after: str | None = None,
     ) -> JobConnection:
         ctx = info.context
-        find = partial(repository.find_page, ctx.account_id, ctx.db)
-        count = partial(repository.count, ctx.account_id, ctx.db)
+        find = partial(repository.find_page, ctx.tenant)
+        count = partial(repository.count, ctx.tenant)
         query = dict(plain(where)) if where else {}
         page, total = await fetch_page(
             find, count, query, SortKey("createdAt", descending=True), first, after
@@ -54,7 +54,7 @@ class JobQueries:
     @strawberry.field(description="One activity report of the caller's account.", permission_classes=REPORTS)
     async def activity_report(self, info: Info, id: relay.GlobalID) -> ActivityReport | None:
         report_id = own_id(id, "ActivityReport")
-        doc = await get_report(info.context.account_id, info.context.db, report_id) if report_id else None
+        doc = await get_report(info.context.tenant, report_id) if report_id else None
         return ActivityReport.from_doc(doc) if doc else None
 
     @strawberry.field(
@@ -71,7 +71,7 @@ class JobQueries:
         ctx = info.context
         field, direction = sort.value.split(":")
         key = SortKey(field, descending=direction == "desc")
-        find = partial(repository.reports_page, ctx.account_id, ctx.db)
-        count = partial(repository.reports_count, ctx.account_id, ctx.db)
+        find = partial(repository.reports_page, ctx.tenant)
+        count = partial(repository.reports_count, ctx.tenant)
         page, total = await fetch_page(find, count, {}, key, first, after)
         return Connection.build(page, ActivityReport.from_doc, total)

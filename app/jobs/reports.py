@@ -28,10 +28,11 @@ from app.account.config import AccountConfig, load_account_config
 from app.activities import repository as activities
 from app.contacts import repository as contacts
 from app.contacts.activity_conditions import ActivityCondition, contact_pipeline
-from app.db import Database, Document, scoped
+from app.db import Document
 from app.errors import DomainError, ErrorCode, Problem
 from app.query import all_of
 from app.scalars import format_datetime, parse_datetime, to_json_value
+from app.tenant import Tenant
 
 from . import repository
 from .report_criteria import MAX_OPERANDS, SYSTEM_FIELDS, USER_TYPES, compile_criteria, segment_keys
@@ -76,11 +77,11 @@ def _window(filters: Document) -> Document | None:
     return window or None
 
 
-async def _segment_rules(account_id: str, db: Database, criteria: list[dict[str, Any]]) -> Document:
+async def _segment_rules(tenant: Tenant, criteria: list[dict[str, Any]]) -> Document:
     keys = segment_keys(criteria)[:MAX_OPERANDS]
     if not keys:
         return {}
-    found = await audiences.find_audiences(account_id, db, keys)
+    found = await audiences.find_audiences(tenant, keys)
     return {a["key"]: a.get("rule") or {} for a in found}
 
 
@@ -95,9 +96,9 @@ def _compile(filters: Document, config: AccountConfig) -> tuple[Document, list[A
     )
 
 
-async def create_report(account_id: str, db: Database, request: ReportRequest) -> tuple[Document, Document]:
+async def create_report(tenant: Tenant, request: ReportRequest) -> tuple[Document, Document]:
     """Validate the report, store it PENDING and queue its job; returns (report, job)."""
-    config = await load_account_config(account_id, db)
+    config = await load_account_config(tenant)
     problems: list[Problem] = []
     if not 1 <= len(request.title.strip()) <= 200:
         problems.append(
@@ -134,7 +135,7 @@ async def create_report(account_id: str, db: Database, request: ReportRequest) -
         "toDate": request.to_date,
         "combinedAsAnd": request.combined_as_and,
         # The audiences' rules as they are now: the report computes what was validated.
-        "segments": await _segment_rules(account_id, db, request.criteria),
+        "segments": await _segment_rules(tenant, request.criteria),
     }
     try:
         _compile(filters, config)
@@ -143,41 +144,39 @@ async def create_report(account_id: str, db: Database, request: ReportRequest) -
     if problems:
         raise DomainError(problems)
     now = datetime.now(UTC)
-    report: Document = scoped(
-        account_id,
-        {
-            "_id": ObjectId(),
-            "title": request.title.strip(),
-            "favorite": request.favorite,
-            "status": "PENDING",
-            "filters": filters,
-            "selectedFields": request.selected_fields,
-            "includeBehavior": request.include_behavior,
-            "rowCount": None,
-            "detailedRowCount": None,
-            "createdAt": now,
-            "completedAt": None,
-            "files": {},
-        },
-    )
-    job = await repository.insert(account_id, db, KIND, {"reportId": report["_id"]}, None)
+    report: Document = {
+        "_id": ObjectId(),
+        "accountId": tenant.account_id,
+        "title": request.title.strip(),
+        "favorite": request.favorite,
+        "status": "PENDING",
+        "filters": filters,
+        "selectedFields": request.selected_fields,
+        "includeBehavior": request.include_behavior,
+        "rowCount": None,
+        "detailedRowCount": None,
+        "createdAt": now,
+        "completedAt": None,
+        "files": {},
+    }
+    job = await repository.insert(tenant, KIND, {"reportId": report["_id"]}, None)
     report["jobId"] = job["_id"]
-    await repository.insert_report(account_id, db, report)
+    await repository.insert_report(tenant, report)
     return report, job
 
 
-async def get_report(account_id: str, db: Database, report_id: ObjectId) -> Document | None:
-    return await repository.get_report(account_id, db, report_id)
+async def get_report(tenant: Tenant, report_id: ObjectId) -> Document | None:
+    return await repository.get_report(tenant, report_id)
 
 
-async def delete_report(account_id: str, db: Database, report_id: ObjectId) -> bool:
-    report = await get_report(account_id, db, report_id)
+async def delete_report(tenant: Tenant, report_id: ObjectId) -> bool:
+    report = await get_report(tenant, report_id)
     if report is None:
         return False
-    await repository.delete_report(account_id, db, report_id)
-    await repository.delete_files(account_id, db, list((report.get("files") or {}).values()))
+    await repository.delete_report(tenant, report_id)
+    await repository.delete_files(tenant, list((report.get("files") or {}).values()))
     if report.get("jobId"):
-        await repository.request_cancel(account_id, db, report["jobId"])
+        await repository.request_cancel(tenant, report["jobId"])
     return True
 
 
@@ -185,16 +184,14 @@ async def delete_report(account_id: str, db: Database, report_id: ObjectId) -> b
 
 
 async def _selected_contacts(
-    account_id: str, db: Database, report: Document, projection: Document | None = None
+    tenant: Tenant, report: Document, projection: Document | None = None
 ) -> AsyncIterator[Document]:
     """The contacts the report's criteria select, ascending cID."""
-    config = await load_account_config(account_id, db)
+    config = await load_account_config(tenant)
     filters = report["filters"]
     query, behaviors = _compile(filters, config)
-    pipeline = contact_pipeline(
-        account_id, all_of(query, USER_TYPES[filters.get("userType") or "all"]), behaviors
-    )
-    async for contact in contacts.stream_matching(db, pipeline, projection):
+    pipeline = contact_pipeline(all_of(query, USER_TYPES[filters.get("userType") or "all"]), behaviors)
+    async for contact in contacts.stream_matching(tenant, pipeline, projection):
         yield contact
 
 
@@ -298,9 +295,7 @@ class _CsvFeed:
             yield chunk
 
 
-async def _write_rows(
-    account_id: str, db: Database, report: Document, aggregated: _CsvFeed, detailed: _CsvFeed
-) -> None:
+async def _write_rows(tenant: Tenant, report: Document, aggregated: _CsvFeed, detailed: _CsvFeed) -> None:
     """ONE pass over the selected contacts (cID order), CONTACTS_PER_READ at a time, each
     batch's activities read at once: each contact gives one aggregated row (its statistics
     computed here, from the activities the detailed CSV lists anyway) and one detailed row
@@ -321,7 +316,7 @@ async def _write_rows(
     async def flush() -> None:
         by_contact: dict[Any, list[Document]] = {c["_id"]: [] for c in batch}
         span = (batch[0]["_id"], batch[-1]["_id"])
-        async for a in activities.in_contact_range(account_id, db, span, _ACTIVITY_FIELDS):
+        async for a in activities.in_contact_range(tenant, span, _ACTIVITY_FIELDS):
             if a["cID"] in by_contact and keep(a):
                 by_contact[a["cID"]].append(a)
         for contact in batch:
@@ -337,7 +332,7 @@ async def _write_rows(
         batch.clear()
 
     try:
-        async for contact in _selected_contacts(account_id, db, report):
+        async for contact in _selected_contacts(tenant, report):
             batch.append(contact)
             if len(batch) >= CONTACTS_PER_READ:
                 await flush()
@@ -369,9 +364,9 @@ _ACTIVITY_FIELDS = ("_id", "cID", "action", "ats", "mcID", "messageId", "channel
 
 
 async def run_report(ctx: JobContext) -> Document:
-    account_id, db = ctx.account_id, ctx.db
+    tenant = ctx.tenant
     report_id = ctx.job["input"]["reportId"]
-    report = await get_report(account_id, db, report_id)
+    report = await get_report(tenant, report_id)
     if report is None:
         raise JobFailed("The report was deleted")
     aggregated, detailed = _CsvFeed(report["selectedFields"]), _CsvFeed(DETAILED_COLUMNS)
@@ -384,13 +379,11 @@ async def run_report(ctx: JobContext) -> Document:
         async with asyncio.TaskGroup() as group:
             stored = [
                 group.create_task(
-                    repository.store_file(
-                        account_id, db, f"report-{report_id}-{name}.csv", "text/csv", feed.chunks()
-                    )
+                    repository.store_file(tenant, f"report-{report_id}-{name}.csv", "text/csv", feed.chunks())
                 )
                 for name, feed in (("aggregated", aggregated), ("detailed", detailed))
             ]
-            group.create_task(_write_rows(account_id, db, report, aggregated, detailed))
+            group.create_task(_write_rows(tenant, report, aggregated, detailed))
     except BaseExceptionGroup as failures:
         cause = failures.exceptions[0]
         reason = (
@@ -399,7 +392,7 @@ async def run_report(ctx: JobContext) -> Document:
             else "Internal error while computing the report"
         )
         failed = {"status": "FAILED", "failureReason": reason, "completedAt": datetime.now(UTC)}
-        await repository.update_report(account_id, db, report_id, failed)
+        await repository.update_report(tenant, report_id, failed)
         raise cause from failures
     (aggregated_id, _), (detailed_id, _) = (task.result() for task in stored)
     ctx.counts.update(itemsCompletedCount=2, personCount=aggregated.rows)
@@ -410,7 +403,7 @@ async def run_report(ctx: JobContext) -> Document:
         "files": {"aggregated": aggregated_id, "detailed": detailed_id},
         "completedAt": datetime.now(UTC),
     }
-    await repository.update_report(account_id, db, report_id, done)
+    await repository.update_report(tenant, report_id, done)
     return {"reportId": report_id, "rowCount": aggregated.rows, "detailedRowCount": detailed.rows}
 
 

@@ -12,6 +12,7 @@ from starlette.routing import Route
 from app.auth import ANONYMOUS, Principal, ScopeName
 from app.context import Services
 from app.db import object_id
+from app.tenant import Tenant
 
 from . import repository
 from .reports import get_report
@@ -22,14 +23,17 @@ def _principal(request: Request) -> Principal:
     return principal
 
 
+def _tenant(request: Request) -> Tenant:
+    services: Services = request.app.state.services
+    return Tenant(_principal(request).account_id, services.db)
+
+
 def _error(status: int, message: str, code: str) -> Response:
     return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status_code=status)
 
 
 async def _stream(request: Request, file_id: ObjectId | None, filename: str) -> Response:
-    services: Services = request.app.state.services
-    account_id = _principal(request).account_id
-    stored = await repository.open_file(account_id, services.db, file_id) if file_id else None
+    stored = await repository.open_file(_tenant(request), file_id) if file_id else None
     if stored is None:
         return _error(404, "Not found (or expired: results are kept 10 days)", "NOT_FOUND")
     headers = {
@@ -43,9 +47,8 @@ async def job_download(request: Request) -> Response:
     principal = _principal(request)
     if not principal.allows(ScopeName.CONTACTS_READ):
         return _error(403, "This download requires the 'contacts:read' scope", "FORBIDDEN")
-    services: Services = request.app.state.services
     job_id = object_id(request.path_params["job_id"])
-    job = await repository.get(principal.account_id, services.db, job_id) if job_id else None
+    job = await repository.get(_tenant(request), job_id) if job_id else None
     result = (job or {}).get("result") or {}
     return await _stream(request, result.get("fileId"), str(result.get("filename", "result")))
 
@@ -54,10 +57,9 @@ async def report_download(request: Request) -> Response:
     principal = _principal(request)
     if not principal.allows(ScopeName.REPORTS):
         return _error(403, "This download requires the 'reports' scope", "FORBIDDEN")
-    services: Services = request.app.state.services
     report_id = object_id(request.path_params["report_id"])
     which = request.path_params["which"]
-    report = await get_report(principal.account_id, services.db, report_id) if report_id else None
+    report = await get_report(_tenant(request), report_id) if report_id else None
     file_id = ((report or {}).get("files") or {}).get(which)
     return await _stream(request, file_id, f"report-{report_id}-{which}.csv")
 

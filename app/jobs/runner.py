@@ -18,11 +18,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from pymongo import AsyncMongoClient
-
 from app import process_wide
 from app.db import Database, Document
 from app.secrets_box import SecretsBox
+from app.tenant import Tenant
 
 from . import repository
 
@@ -53,7 +52,6 @@ class JobContext:
 
     job: Document
     db: Database
-    client: AsyncMongoClient[Document]
     owner: str
     lease: timedelta
     counts: dict[str, int] = field(default_factory=dict)
@@ -65,6 +63,11 @@ class JobContext:
     def account_id(self) -> str:
         return str(self.job["accountId"])
 
+    @property
+    def tenant(self) -> Tenant:
+        """The job's account: everything a job reads or writes goes through it."""
+        return Tenant(self.account_id, self.db)
+
     def error(self, message: str) -> None:
         if len(self.errors) < MAX_ERRORS_KEPT:
             self.errors.append(message)
@@ -75,9 +78,7 @@ class JobContext:
         checkpoint to go on from)."""
         percent = 100 if total <= 0 else min(99, int(done * 100 / total))
         fields = {"percentDone": percent, "counts": dict(self.counts), "errors": list(self.errors), **extra}
-        job = await repository.heartbeat(
-            self.account_id, self.db, self.job["_id"], self.owner, self.lease, fields
-        )
+        job = await repository.heartbeat(self.tenant, self.job["_id"], self.owner, self.lease, fields)
         if job is None:
             raise LeaseLost(str(self.job["_id"]))
         if job.get("cancelRequested"):
@@ -94,7 +95,6 @@ class JobRunner:
     def __init__(
         self,
         db: Database,
-        client: AsyncMongoClient[Document],
         handlers: dict[str, Handler],
         *,
         lease: timedelta = timedelta(seconds=30),
@@ -103,7 +103,6 @@ class JobRunner:
         secrets: SecretsBox | None = None,
     ) -> None:
         self.db = db
-        self.client = client
         self.handlers = handlers
         self.lease = lease
         self.poll_interval = poll_interval
@@ -116,11 +115,10 @@ class JobRunner:
         job = await process_wide.claim_next_job(self.db, self.owner, self.lease)
         if job is None:
             return None
-        account_id = str(job["accountId"])
+        tenant = Tenant(str(job["accountId"]), self.db)
         if job["attempts"] > MAX_ATTEMPTS:
             await repository.finish(
-                account_id,
-                self.db,
+                tenant,
                 job["_id"],
                 self.owner,
                 {
@@ -136,7 +134,6 @@ class JobRunner:
         ctx = JobContext(
             job=job,
             db=self.db,
-            client=self.client,
             owner=self.owner,
             lease=self.lease,
             counts=dict(job.get("counts") or {}),
@@ -148,8 +145,7 @@ class JobRunner:
             if handler is None:
                 raise JobFailed(f"No handler for jobs of kind {job['kind']!r}")
             await repository.heartbeat(
-                account_id,
-                self.db,
+                tenant,
                 job["_id"],
                 self.owner,
                 self.lease,
@@ -157,23 +153,22 @@ class JobRunner:
             )
             result = await handler(ctx)
         except JobCancelled:
-            await repository.finish(account_id, self.db, job["_id"], self.owner, _final(ctx, "CANCELLED"))
+            await repository.finish(tenant, job["_id"], self.owner, _final(ctx, "CANCELLED"))
         except LeaseLost:
             log.warning("lost the lease of job %s", job["_id"])
         except WorkerStopping:
-            await repository.release(account_id, self.db, job["_id"], self.owner)
+            await repository.release(tenant, job["_id"], self.owner)
             log.info("handed job %s back: this worker is stopping", job["_id"])
         except JobFailed as exc:
             ctx.error(str(exc))
-            await repository.finish(account_id, self.db, job["_id"], self.owner, _final(ctx, "FAILED"))
+            await repository.finish(tenant, job["_id"], self.owner, _final(ctx, "FAILED"))
         except Exception:
             log.exception("job %s failed", job["_id"])
             ctx.error("Internal error while processing the job")
-            await repository.finish(account_id, self.db, job["_id"], self.owner, _final(ctx, "FAILED"))
+            await repository.finish(tenant, job["_id"], self.owner, _final(ctx, "FAILED"))
         else:
             await repository.finish(
-                account_id,
-                self.db,
+                tenant,
                 job["_id"],
                 self.owner,
                 {**_final(ctx, "COMPLETED"), "percentDone": 100, "result": result},

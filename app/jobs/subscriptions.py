@@ -25,13 +25,13 @@ class JobSubscriptions:
     async def job_updated(self, info: Info, id: relay.GlobalID) -> AsyncGenerator[Job, None]:
         ctx = info.context
         job_id = own_id(id, "Job")
-        current = await repository.get(ctx.account_id, ctx.db, job_id) if job_id else None
+        current = await repository.get(ctx.tenant, job_id) if job_id else None
         if current is None or job_id is None:
             raise InputError.from_domain(DomainError.one(ErrorCode.JOB_NOT_FOUND, "Job not found", ("id",)))
         yield Job.from_doc(current)
         if current["state"] in repository.TERMINAL:
             return
-        async for doc in repository.watch_job(ctx.account_id, ctx.db, job_id):
+        async for doc in repository.watch_job(ctx.tenant, job_id):
             yield Job.from_doc(doc)
             if doc["state"] in repository.TERMINAL:
                 return

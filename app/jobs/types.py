@@ -127,7 +127,7 @@ class Job(DocNode):
 
     @classmethod
     async def docs_for(cls, info: Info, node_ids: list[str]) -> list[Document | None]:
-        return await repository.jobs_by_node_ids(info.context.account_id, info.context.db, node_ids)
+        return await repository.jobs_by_node_ids(info.context.tenant, node_ids)
 
 
 JobConnection = Connection[Job]
@@ -214,7 +214,7 @@ class ActivityReport(DocNode):
 
     @classmethod
     async def docs_for(cls, info: Info, node_ids: list[str]) -> list[Document | None]:
-        return await repository.reports_by_node_ids(info.context.account_id, info.context.db, node_ids)
+        return await repository.reports_by_node_ids(info.context.tenant, node_ids)
 
 
 ActivityReportConnection = Connection[ActivityReport]

@@ -10,6 +10,7 @@ from bson import ObjectId
 
 from app.activities import repository
 from app.db import MESSAGES
+from app.tenant import Tenant
 from tests.activities.conftest import Keys
 from tests.conftest import Api, email_contact
 
@@ -49,7 +50,7 @@ async def history(api: Api, keys: Keys) -> ObjectId:
     docs += [
         {"cID": other, "action": "browse", "ats": T0 + timedelta(hours=i), "properties": {}} for i in range(5)
     ]
-    await repository.insert_many("acme", api.db, docs)
+    await repository.insert_many(Tenant("acme", api.db), docs)
     await api.db[MESSAGES].insert_one(
         {"_id": MESSAGE, "accountId": "acme", "name": "Spring sale", "channel": "email"}
     )
@@ -117,8 +118,7 @@ async def test_default_page_is_25_sort_ascending_and_ties_by_id(
 ) -> None:
     same_time = T0 + timedelta(days=30)
     await repository.insert_many(
-        "acme",
-        api.db,
+        Tenant("acme", api.db),
         [{"cID": keys.cid, "action": "tie", "ats": same_time, "properties": {"n": n}} for n in range(4)],
     )
 

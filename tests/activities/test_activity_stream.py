@@ -20,6 +20,7 @@ from app.auth import ALL_SCOPES
 from app.db import ACTIVITIES, connect
 from app.embedded import EmbeddedMongo
 from app.settings import Settings
+from app.tenant import Tenant
 from tests.conftest import Api, email_contact
 from tests.live import GraphQLWebSocket, graphql_ws, live_server
 from tests.test_cli_and_serve import Served
@@ -130,7 +131,7 @@ async def test_a_cursor_older_than_the_oplog_is_cursor_expired_never_a_silent_ga
         db = client[settings.mongodb_db]
         try:
             await create_account(db, "alpha", "alpha")
-            key, _ = await create_api_key("alpha", db, "test", ALL_SCOPES)
+            key, _ = await create_api_key(Tenant("alpha", db), "test", ALL_SCOPES)
             async with live_server(settings) as base:
                 context, ws = await open_stream(base, key)
                 checkpoint = await next_event(ws)
@@ -235,13 +236,13 @@ async def test_a_quiet_stream_sends_checkpoints_that_keep_its_cursor_current(
 ) -> None:
     """Activities the filter leaves out move the position on: a checkpoint carries it, and
     resuming from it replays nothing from before."""
-    stream = activity_stream("alpha", api.db, {"action": "browse"}, None, checkpoint_s=0.3)
+    stream = activity_stream(Tenant("alpha", api.db), {"action": "browse"}, None, checkpoint_s=0.3)
     start, nothing = await anext(stream)
     await record(api, keys[0], "cart", n=0)
     moved, still_nothing = await anext(stream)
     await stream.aclose()
     await record(api, keys[0], "browse", n=1)
-    resumed = activity_stream("alpha", api.db, {"action": "browse"}, moved, checkpoint_s=60)
+    resumed = activity_stream(Tenant("alpha", api.db), {"action": "browse"}, moved, checkpoint_s=60)
     cursor, activity = await anext(resumed)
     await resumed.aclose()
 

@@ -10,6 +10,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from app.settings import Settings
+from app.tenant import Tenant
 from tests.conftest import Api, email_contact
 from tests.live import GraphQLWebSocket, graphql_ws, live_server
 
@@ -99,7 +100,9 @@ async def test_contact_changed_streams_updates_then_the_delete(api: Api, setting
     await api.contacts("alpha", email_contact("a@example.com", attributes={}))
     from app.account.attributes import AttributeDefinition, AttributeType, create_attribute
 
-    await create_attribute("alpha", api.db, AttributeDefinition("points", "Points", AttributeType.NUMBER))
+    await create_attribute(
+        Tenant("alpha", api.db), AttributeDefinition("points", "Points", AttributeType.NUMBER)
+    )
     update = 'mutation($n: Float!) { contactUpdate(ref: "a@example.com", input: {attributes: [{key: "points", inc: $n}]}) { userErrors { code } } }'
 
     async with (

@@ -24,6 +24,7 @@ from app.commerce import repository as orders
 from app.metrics import EXECUTIONS
 from app.schema import schema
 from app.settings import Settings
+from app.tenant import Tenant
 from tests.conftest import Api, CommandCounter, app_client, email_contact
 
 T0 = datetime(2026, 3, 1, 8, 30, tzinfo=UTC)
@@ -90,7 +91,7 @@ async def two(api: Api, settings: Settings) -> AsyncIterator[Two]:
     cids = await api.contacts("acme", *docs)
     await api.contacts("other", email_contact("c0@example.com"))  # same address, other account
     await activities.insert_messages(
-        "acme", api.db, [{"_id": MESSAGE, "name": "Spring sale", "channel": "email", "sentAt": T0}]
+        Tenant("acme", api.db), [{"_id": MESSAGE, "name": "Spring sale", "channel": "email", "sentAt": T0}]
     )
     events, placed = [], []
     for i, cid in enumerate(cids):
@@ -117,8 +118,8 @@ async def two(api: Api, settings: Settings) -> AsyncIterator[Two]:
                     "shippingAddress": {"city": "Paris", "postalCode": "75001"} if k else None,
                 }
             )
-    await activities.insert_many("acme", api.db, events)
-    await orders.insert_many("acme", api.db, placed)
+    await activities.insert_many(Tenant("acme", api.db), events)
+    await orders.insert_many(Tenant("acme", api.db), placed)
     counter = CommandCounter(settings.mongodb_db)
     standard = settings.model_copy(update={"compiled_execution": False})
     async with app_client(standard, listeners=[counter]) as http:

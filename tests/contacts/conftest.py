@@ -6,6 +6,7 @@ import pytest
 
 from app.account.attributes import AttributeDefinition, AttributeType, Validators, create_attribute
 from app.account.lists import create_list
+from app.tenant import Tenant
 from tests.conftest import Api
 
 ATTRIBUTES = [
@@ -30,7 +31,7 @@ ERRORS = "userErrors { field message code }"
 async def key(api: Api) -> str:
     key = await api.account("acme", secondary_keys=("custID",))
     for definition in ATTRIBUTES:
-        await create_attribute("acme", api.db, definition)
+        await create_attribute(Tenant("acme", api.db), definition)
     for list_key in LISTS:
-        await create_list("acme", api.db, list_key, None)
+        await create_list(Tenant("acme", api.db), list_key, None)
     return key

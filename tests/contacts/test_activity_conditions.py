@@ -11,6 +11,7 @@ from bson import ObjectId
 
 from app.account.audiences import create_audience
 from app.activities import repository as activities
+from app.tenant import Tenant
 from tests.conftest import Api, email_contact
 
 QUERY = """query($where: ContactWhere, $audience: String, $first: Int, $after: String) {
@@ -42,8 +43,7 @@ async def people(api: Api, key: str) -> dict[str, ObjectId]:
         return {"cID": cids[who], "action": action, "ats": now - timedelta(days=days), "properties": {}}
 
     await activities.insert_many(
-        "acme",
-        api.db,
+        Tenant("acme", api.db),
         [
             event("ann", "click", 5),
             event("ann", "click", 10),
@@ -51,7 +51,7 @@ async def people(api: Api, key: str) -> dict[str, ObjectId]:
             event("cat", "browse", 1),
         ],
     )
-    await activities.insert_many("other", api.db, [event("dan", "click", 1)])
+    await activities.insert_many(Tenant("other", api.db), [event("dan", "click", 1)])
     return cids
 
 
@@ -94,7 +94,10 @@ async def test_a_saved_audience_with_an_activity_rule_combines_with_where_and_pa
     api: Api, key: str, people: dict[str, ObjectId]
 ) -> None:
     await create_audience(
-        "acme", api.db, "engaged", "Engaged", {"activity": {"actions": ["click", "browse"], "withinDays": 30}}
+        Tenant("acme", api.db),
+        "engaged",
+        "Engaged",
+        {"activity": {"actions": ["click", "browse"], "withinDays": 30}},
     )
 
     assert await emails(api, key, audience="engaged") == (2, ["ann", "cat"])
@@ -110,7 +113,7 @@ async def test_a_saved_audience_with_an_activity_rule_combines_with_where_and_pa
 async def test_it_is_one_aggregation_driven_by_the_matching_activities(
     api: Api, key: str, people: dict[str, ObjectId]
 ) -> None:
-    await create_audience("acme", api.db, "clickers", None, {"activity": {"action": "click"}})
+    await create_audience(Tenant("acme", api.db), "clickers", None, {"activity": {"action": "click"}})
     await api.ok("{ account { id } }", key=key)
     api.commands.reset()
 
@@ -133,6 +136,7 @@ async def test_it_is_one_aggregation_driven_by_the_matching_activities(
         "localField": "_id",
         "foreignField": "_id",
         "as": "__activity",
+        "pipeline": [{"$match": {"accountId": "acme"}}],  # the join stays inside the account
     }
 
 

@@ -12,6 +12,7 @@ from app.activities import repository as activities
 from app.db import CONTACTS
 from app.jobs.handlers import HANDLERS
 from app.jobs.runner import JobRunner
+from app.tenant import Tenant
 from tests.conftest import Api
 
 MCID = "252:65f0c0ffee0000000000a001:ot:1:1"
@@ -58,8 +59,7 @@ async def create(api: Api, key: str, email: str, **channels: Any) -> str:
 async def test_every_mutation_appends_what_changed_and_who_changed_it(api: Api, key: str) -> None:
     cid = await create(api, key, "c@example.com", sms={"address": "16195550100"}, push=[{"token": "t1"}])
     await activities.insert_many(
-        "acme",
-        api.db,
+        Tenant("acme", api.db),
         [{"cID": ObjectId(cid), "action": "message-sent", "ats": datetime.now(UTC), "mcID": MCID}],
     )
     ref = "c@example.com"
@@ -148,7 +148,7 @@ async def test_history_pages_oldest_first(api: Api, key: str) -> None:
 
 
 async def test_an_import_records_its_job(api: Api, key: str) -> None:
-    runner = JobRunner(api.db, api.db.client, HANDLERS, owner="w")
+    runner = JobRunner(api.db, HANDLERS, owner="w")
     data = await api.ok(
         """mutation { contactsImport(input: {csv: "email,subscribeStatus\\nimp@example.com,subscribed\\n"}) {
           job { id } userErrors { code } } }""",

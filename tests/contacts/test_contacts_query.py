@@ -11,6 +11,7 @@ from bson import ObjectId
 from app.account.attributes import AttributeDefinition, AttributeType, create_attribute
 from app.account.audiences import create_audience
 from app.account.lists import create_list
+from app.tenant import Tenant
 from tests.conftest import Api, email_contact
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)  # created/modified day k is 2025-01-(1+k)
@@ -42,9 +43,9 @@ async def key(api: Api) -> str:
         AttributeDefinition("location", "Location", AttributeType.GEO),
         AttributeDefinition("fav_fruits", "Fruits", AttributeType.ARRAY),
     ):
-        await create_attribute("acme", api.db, definition)
+        await create_attribute(Tenant("acme", api.db), definition)
     for list_key in ("safe-driver", "newsletter", "auto-enthusiast"):
-        await create_list("acme", api.db, list_key, None)
+        await create_list(Tenant("acme", api.db), list_key, None)
     docs = []
     for name, age, points, birthday, city, fruits, lists, status, created, modified in PEOPLE:
         attributes: dict[str, Any] = {"first_name": name, "points": points}
@@ -202,7 +203,9 @@ async def test_paging_with_a_filter_keeps_the_filtered_total(api: Api, key: str)
 
 
 async def test_a_saved_audience_filters_and_combines_with_where(api: Api, key: str) -> None:
-    await create_audience("acme", api.db, "engaged", "Engaged", {"emailSubscribeStatus": "subscribed"})
+    await create_audience(
+        Tenant("acme", api.db), "engaged", "Engaged", {"emailSubscribeStatus": "subscribed"}
+    )
 
     assert await names(api, key, audience="engaged") == ["ann", "dan", "eve"]
     assert await names(api, key, audience="engaged", where={"attributes": [{"key": "age", "gt": 30}]}) == [

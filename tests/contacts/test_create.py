@@ -6,6 +6,7 @@ from typing import Any
 
 from app.account.attributes import AttributeDefinition, AttributeType, Validators, create_attribute
 from app.db import CONTACTS
+from app.tenant import Tenant
 from tests.conftest import Api
 from tests.contacts.conftest import CONTACT_FIELDS, ERRORS
 
@@ -182,8 +183,7 @@ async def test_bad_values_are_named_and_nothing_is_stored(api: Api, key: str) ->
 
 async def test_required_attributes_and_validators_apply(api: Api, key: str) -> None:
     await create_attribute(
-        "acme",
-        api.db,
+        Tenant("acme", api.db),
         AttributeDefinition(
             "zip", "Zip", AttributeType.STRING, validators=Validators(required=True, pattern=r"^\d{5}$")
         ),

@@ -10,6 +10,7 @@ from bson import ObjectId
 from app.activities import repository as activities
 from app.commerce import repository as orders
 from app.db import ACTIVITIES, CONTACT_ALIASES, CONTACTS, ORDERS
+from app.tenant import Tenant
 from tests.conftest import Api, FailPoint, email_contact
 
 DELETE = """mutation($ref: String!) { contactDelete(ref: $ref) {
@@ -28,10 +29,11 @@ async def two(api: Api, key: str) -> tuple[ObjectId, ObjectId]:
     now = datetime.now(UTC)
     for cid, n in ((gone, 3), (kept, 2)):
         await activities.insert_many(
-            "acme", api.db, [{"cID": cid, "action": "browse", "ats": now} for _ in range(n)]
+            Tenant("acme", api.db), [{"cID": cid, "action": "browse", "ats": now} for _ in range(n)]
         )
         await orders.insert_many(
-            "acme", api.db, [{"cID": cid, "orderID": f"{cid}-{i}", "purchaseDate": now} for i in range(n)]
+            Tenant("acme", api.db),
+            [{"cID": cid, "orderID": f"{cid}-{i}", "purchaseDate": now} for i in range(n)],
         )
     await api.db[CONTACT_ALIASES].insert_one({"accountId": "acme", "cID": ObjectId(), "survivor": gone})
     return gone, kept

@@ -12,6 +12,7 @@ from bson import ObjectId
 from app.activities import repository as activities
 from app.commerce import repository as orders
 from app.db import ACTIVITIES, CONTACT_ALIASES, CONTACTS, ORDERS
+from app.tenant import Tenant
 from tests.conftest import Api
 
 MERGE = """mutation($input: ContactMergeInput!) { contactMerge(input: $input) {
@@ -75,15 +76,15 @@ async def pair(api: Api, key: str) -> Pair:
     }
     s, d = await api.contacts("acme", source, destination)
     await activities.insert_many(
-        "acme", api.db, [{"cID": s, "action": "browse", "ats": T0} for _ in range(3)]
+        Tenant("acme", api.db), [{"cID": s, "action": "browse", "ats": T0} for _ in range(3)]
     )
     await activities.insert_many(
-        "acme", api.db, [{"cID": d, "action": "browse", "ats": T0} for _ in range(2)]
+        Tenant("acme", api.db), [{"cID": d, "action": "browse", "ats": T0} for _ in range(2)]
     )
     await orders.insert_many(
-        "acme", api.db, [{"cID": s, "orderID": f"S{i}", "purchaseDate": T0} for i in range(2)]
+        Tenant("acme", api.db), [{"cID": s, "orderID": f"S{i}", "purchaseDate": T0} for i in range(2)]
     )
-    await orders.insert_many("acme", api.db, [{"cID": d, "orderID": "D0", "purchaseDate": T0}])
+    await orders.insert_many(Tenant("acme", api.db), [{"cID": d, "orderID": "D0", "purchaseDate": T0}])
     return Pair(s, d)
 
 

@@ -19,6 +19,7 @@ from app.activities import repository as activities
 from app.commerce import repository as orders
 from app.contacts.merge import OPTIONS
 from app.db import ACTIVITIES, CONTACT_ALIASES, CONTACTS, ORDERS
+from app.tenant import Tenant
 from tests.conftest import Api, FailPoint
 
 MERGE = """mutation($input: ContactMergeInput!) { contactMerge(input: $input) {
@@ -64,11 +65,11 @@ async def populate(api: Api, rng: random.Random, n: int) -> list[ObjectId]:
     now = datetime.now(UTC)
     for i, cid in enumerate(cids):
         await activities.insert_many(
-            "acme", api.db, [{"cID": cid, "action": "browse", "ats": now} for _ in range(rng.randint(0, 3))]
+            Tenant("acme", api.db),
+            [{"cID": cid, "action": "browse", "ats": now} for _ in range(rng.randint(0, 3))],
         )
         await orders.insert_many(
-            "acme",
-            api.db,
+            Tenant("acme", api.db),
             [{"cID": cid, "orderID": f"O{i}-{k}", "purchaseDate": now} for k in range(rng.randint(0, 2))],
         )
     return cids

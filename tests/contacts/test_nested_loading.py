@@ -10,6 +10,7 @@ from bson import ObjectId
 
 from app.activities import repository as activities
 from app.commerce import repository as orders
+from app.tenant import Tenant
 from tests.conftest import Api, email_contact
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
@@ -46,8 +47,8 @@ async def fifty(api: Api) -> tuple[str, list[ObjectId]]:
             placed.append(
                 {"cID": cid, "orderID": f"O{i}-{k}", "purchaseDate": T0 + timedelta(days=k), "items": []}
             )
-    await activities.insert_many("acme", api.db, events)
-    await orders.insert_many("acme", api.db, placed)
+    await activities.insert_many(Tenant("acme", api.db), events)
+    await orders.insert_many(Tenant("acme", api.db), placed)
     return key, cids
 
 

@@ -8,6 +8,7 @@ from bson import ObjectId
 from app.account.attributes import AttributeDefinition, AttributeType, create_attribute
 from app.account.setup import set_identifier_keys
 from app.db import CONTACT_ALIASES
+from app.tenant import Tenant
 from tests.conftest import Api, email_contact
 
 QUERY = 'query($ref: String!) { contact(ref: $ref) { cID email attribute(key: "custID") } }'
@@ -95,8 +96,10 @@ async def test_an_unknown_ref_gives_null_without_error(
 
 async def test_a_custom_primary_key_makes_bare_values_and_its_prefix_work(api: Api) -> None:
     key = await api.account("shop")
-    await create_attribute("shop", api.db, AttributeDefinition("memberNo", "Member no", AttributeType.NUMBER))
-    await set_identifier_keys("shop", api.db, "memberNo", [])
+    await create_attribute(
+        Tenant("shop", api.db), AttributeDefinition("memberNo", "Member no", AttributeType.NUMBER)
+    )
+    await set_identifier_keys(Tenant("shop", api.db), "memberNo", [])
     [cid] = await api.contacts("shop", email_contact("m@example.com", attributes={"memberNo": 42}))
 
     bare = await api.ok(QUERY, {"ref": "42"}, key=key)

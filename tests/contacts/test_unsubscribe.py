@@ -9,6 +9,7 @@ from bson import ObjectId
 
 from app.activities import repository as activities
 from app.db import ACTIVITIES, CONTACTS
+from app.tenant import Tenant
 from tests.conftest import Api, FailPoint, email_contact
 
 MCID = "252:58ffed51f0c36063476c1752:ot:58d30719ac0c8117814da1f3:1"
@@ -24,7 +25,8 @@ async def msmith(api: Api, key: str) -> ObjectId:
     doc["channels"]["email"]["subscribeStatus"] = "subscribed"
     [cid] = await api.contacts("acme", doc)
     await activities.insert_many(
-        "acme", api.db, [{"cID": cid, "action": "message-sent", "ats": datetime.now(UTC), "mcID": MCID}]
+        Tenant("acme", api.db),
+        [{"cID": cid, "action": "message-sent", "ats": datetime.now(UTC), "mcID": MCID}],
     )
     return cid
 
@@ -72,7 +74,8 @@ async def test_an_mcid_no_activity_of_this_contact_carries_is_refused(
 ) -> None:
     [other] = await api.contacts("acme", email_contact("other@example.com"))
     await activities.insert_many(
-        "acme", api.db, [{"cID": other, "action": "message-sent", "ats": datetime.now(UTC), "mcID": "theirs"}]
+        Tenant("acme", api.db),
+        [{"cID": other, "action": "message-sent", "ats": datetime.now(UTC), "mcID": "theirs"}],
     )
 
     data = await api.ok(

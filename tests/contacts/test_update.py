@@ -9,6 +9,7 @@ import pytest
 
 from app.account.attributes import AttributeDefinition, AttributeType, Validators, create_attribute
 from app.db import CONTACTS
+from app.tenant import Tenant
 from tests.conftest import Api, email_contact
 from tests.contacts.conftest import CONTACT_FIELDS, ERRORS
 
@@ -229,8 +230,7 @@ async def test_validators_apply_to_new_writes_only(api: Api, msmith: str) -> Non
         {"$set": {"attributes.nick": "x"}},
     )
     await create_attribute(
-        "acme",
-        api.db,
+        Tenant("acme", api.db),
         AttributeDefinition("nick", "Nick", AttributeType.STRING, validators=Validators(min=3)),
     )
 

@@ -14,4 +14,4 @@ __all__ = ["key", "runner"]
 
 @pytest.fixture
 def runner(api: Api) -> JobRunner:
-    return JobRunner(api.db, api.db.client, HANDLERS, lease=timedelta(seconds=30), owner="test-worker")
+    return JobRunner(api.db, HANDLERS, lease=timedelta(seconds=30), owner="test-worker")

@@ -31,6 +31,7 @@ from app.jobs.handlers import HANDLERS
 from app.jobs.runner import JobRunner
 from app.secrets_box import SecretsBox
 from app.settings import Settings
+from app.tenant import Tenant
 from tests.conftest import Api, email_contact
 
 PASSWORD = "s3cret-Pa55word"
@@ -102,7 +103,7 @@ def ftp(tmp_path: Path) -> Iterator[Server]:
 def worker(api: Api, settings: Settings) -> JobRunner:
     # a box built apart from the app's, from the same settings: as a worker process would
     box = SecretsBox.from_settings(settings)
-    return JobRunner(api.db, api.db.client, HANDLERS, lease=timedelta(seconds=30), owner="w", secrets=box)
+    return JobRunner(api.db, HANDLERS, lease=timedelta(seconds=30), owner="w", secrets=box)
 
 
 @pytest.fixture
@@ -280,7 +281,9 @@ async def test_without_a_secrets_key_uploads_are_refused_before_a_job_exists(
     destination = DestinationData("sftp", "h", 22, "u", PASSWORD, None, "/")
 
     with pytest.raises(DomainError) as refused:
-        await create_profile_export("acme", api.db, keys, "msmith@example.com", destination, secrets=None)
+        await create_profile_export(
+            Tenant("acme", api.db), keys, "msmith@example.com", destination, secrets=None
+        )
 
     assert refused.value.problems[0].message == (
         "FTP/SFTP destinations need CONTACTGRAPH_SECRETS_KEY set on this server"
@@ -292,7 +295,7 @@ async def test_a_worker_with_another_key_fails_the_job_and_says_why(
     api: Api, key: str, sftp: Server, cid: str
 ) -> None:
     stranger = SecretsBox([Fernet.generate_key()])
-    worker = JobRunner(api.db, api.db.client, HANDLERS, owner="w2", secrets=stranger)
+    worker = JobRunner(api.db, HANDLERS, owner="w2", secrets=stranger)
 
     job = await run(api, key, worker, sftp_destination(sftp))
 

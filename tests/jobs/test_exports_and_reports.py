@@ -16,6 +16,7 @@ from app.auth import ScopeName
 from app.commerce import repository as orders
 from app.db import ACTIVITY_REPORTS
 from app.jobs.runner import JobRunner
+from app.tenant import Tenant
 from tests.conftest import Api, email_contact
 
 T0 = datetime(2025, 6, 1, tzinfo=UTC)
@@ -68,7 +69,7 @@ async def people(api: Api, key: str) -> dict[str, ObjectId]:
             doc.update(mcID=mc, messageId=message)
         return doc
 
-    await activities.insert_many("acme", api.db, [
+    await activities.insert_many(Tenant("acme", api.db), [
         event("ann", "message-sent", timedelta(days=1), "m1"),
         event("ann", "open", timedelta(days=1, seconds=60), "m1"),
         event("ann", "open", timedelta(days=1, seconds=600), "m1"),
@@ -81,7 +82,8 @@ async def people(api: Api, key: str) -> dict[str, ObjectId]:
         event("cat", "open", timedelta(days=5), "m4"),
     ])  # fmt: skip
     await orders.insert_many(
-        "acme", api.db, [{"cID": cids["ann"], "orderID": "A1", "purchaseDate": T0, "totalAmount": 9.5}]
+        Tenant("acme", api.db),
+        [{"cID": cids["ann"], "orderID": "A1", "purchaseDate": T0, "totalAmount": 9.5}],
     )
     cids["message"] = message
     return cids

@@ -19,6 +19,7 @@ from app.db import CONTACTS, JOBS
 from app.jobs.handlers import HANDLERS
 from app.jobs.imports import CHUNK_ROWS
 from app.jobs.runner import JobRunner
+from app.tenant import Tenant
 from tests.conftest import Api, email_contact
 from tests.jobs.test_jobs import contact, job, submit
 
@@ -65,12 +66,13 @@ async def test_existing_contacts_are_updated_with_one_bulk_write_per_chunk(
 
 
 async def test_rows_of_one_chunk_apply_in_order_and_new_ones_see_earlier_ones(api: Api, key: str) -> None:
-    config = await load_account_config("acme", api.db)
+    config = await load_account_config(
+        Tenant("acme", api.db),
+    )
     (existing,) = await api.contacts("acme", email_contact("old@example.com", attributes={"points": 1}))
 
     results = await upsert_many(
-        "acme",
-        api.db,
+        Tenant("acme", api.db),
         config,
         [
             write("new@example.com", 10),
@@ -98,7 +100,7 @@ async def test_a_contact_changed_meanwhile_is_done_again_on_its_own(api: Api, ke
     await api.db[CONTACTS].update_one({"_id": cid, "accountId": "acme"}, {"$set": {"version": 2}})
 
     failed_inserts, failed_replaces = await contacts_repository.bulk_store(
-        "acme", api.db, [], [({**read, "attributes": {"points": 99}}, 1)]
+        Tenant("acme", api.db), [], [({**read, "attributes": {"points": 99}}, 1)]
     )
 
     assert (failed_inserts, failed_replaces) == ([], [0])
@@ -114,8 +116,7 @@ async def test_bulk_store_tells_which_replaces_landed_when_some_did_not(api: Api
     taken = {"channels": {"email": {"address": "r0@example.com"}}}  # a duplicate email
 
     failed_inserts, failed_replaces = await contacts_repository.bulk_store(
-        "acme",
-        api.db,
+        Tenant("acme", api.db),
         [{"_id": ObjectId(), **taken, "attributes": {}, "lists": [], "version": 1}],
         [({**d, "attributes": {"points": 5}}, 1) for d in docs if d is not None],
     )
@@ -132,8 +133,8 @@ async def test_bulk_store_tells_which_replaces_landed_when_some_did_not(api: Api
 async def test_a_stopping_worker_hands_its_import_back_and_another_goes_on(api: Api, key: str) -> None:
     rows = 3 * CHUNK_ROWS
     submitted = await submit(api, key, contacts=[contact(i) for i in range(rows)])
-    first = JobRunner(api.db, api.db.client, HANDLERS, lease=timedelta(seconds=60), owner="first")
-    second = JobRunner(api.db, api.db.client, HANDLERS, lease=timedelta(seconds=60), owner="second")
+    first = JobRunner(api.db, HANDLERS, lease=timedelta(seconds=60), owner="first")
+    second = JobRunner(api.db, HANDLERS, lease=timedelta(seconds=60), owner="second")
 
     running = asyncio.create_task(first.run_once())
     for _ in range(400):  # until the first chunk is done
