@@ -8,6 +8,7 @@ from typing import Any
 import strawberry
 from strawberry.utils.str_converters import to_camel_case
 
+from app.query import TimeRange
 from app.scalars import JSON, DateTime
 
 
@@ -33,6 +34,10 @@ class DateTimeFilter:
         default=None, description="From start to end, both included."
     )
 
+    def to_filter(self) -> TimeRange:
+        gte, lte = (self.between.start, self.between.end) if self.between else (self.gte, self.lte)
+        return TimeRange(lt=self.lt, lte=lte, gt=self.gt, gte=gte)
+
 
 @strawberry.input(description="A comparison of one keyed value; give one or more operators.")
 class KeyedValueFilter:
@@ -45,6 +50,12 @@ class KeyedValueFilter:
     lt: JSON | None = strawberry.field(default=None, description="Less than.")
     lte: JSON | None = strawberry.field(default=None, description="Less than or equal to.")
     exists: bool | None = strawberry.field(default=None, description="true: has a value; false: has none.")
+
+    def operators(self) -> dict[str, Any]:
+        """The operators given, by their GraphQL names (``in`` included)."""
+        given: dict[str, Any] = {"eq": self.eq, "ne": self.ne, "in": self.in_, "gt": self.gt}
+        given |= {"gte": self.gte, "lt": self.lt, "lte": self.lte, "exists": self.exists}
+        return {op: value for op, value in given.items() if value is not None}
 
 
 def plain(value: Any) -> Any:

@@ -9,9 +9,27 @@ writes a conjunction flat whenever it can, which costs MongoDB nothing.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 Filter = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class TimeRange:
+    """Bounds on an instant, any combination of them (an inclusive ``between`` is ``gte`` and
+    ``lte``): what the ``DateTimeFilter`` input becomes (``DateTimeFilter.to_filter``)."""
+
+    lt: datetime | None = None
+    lte: datetime | None = None
+    gt: datetime | None = None
+    gte: datetime | None = None
+
+    def condition(self) -> Filter:
+        """``{$lt: …, $gte: …}``: the bounds given (empty when none is)."""
+        bounds = (("$lt", self.lt), ("$lte", self.lte), ("$gt", self.gt), ("$gte", self.gte))
+        return {op: value for op, value in bounds if value is not None}
 
 
 def _operators(value: Any) -> bool:

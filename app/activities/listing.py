@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import Any
 
 from app.contacts.refs import IdentifierKeys, find_by_ref
 from app.errors import DomainError, Problem
@@ -12,14 +11,14 @@ from app.pagination import Page, empty_page, fetch_page
 from app.tenant import Tenant
 
 from . import repository
-from .filters import activity_sort, build_activity_filter
+from .filters import ActivityFilter, activity_sort, build_activity_filter
 
 
 async def list_activities(
     tenant: Tenant,
     keys: IdentifierKeys,
     *,
-    where: dict[str, Any] | None,
+    where: ActivityFilter | None,
     direction: str,
     first: int | None,
     after: str | None,
@@ -28,8 +27,7 @@ async def list_activities(
     """One page of activities (newest first unless ``direction`` is asc), only ``fields`` of
     them if given, and a counter."""
     sort = activity_sort(direction)
-    where = dict(where or {})
-    ref = where.pop("contact", None)
+    ref = where.contact if where else None
     query = build_activity_filter(where)
     if ref is not None:
         try:

@@ -8,7 +8,6 @@ from app.auth import ScopeName, requires
 from app.connection import Connection, node_projection
 from app.context import Info
 from app.graphql_errors import input_errors
-from app.inputs import plain
 
 from .listing import list_activities
 from .types import ACTIVITY_FIELDS, Activity, ActivityConnection, ActivitySort, ActivityWhere
@@ -33,7 +32,7 @@ class ActivityQueries:
         page, count = await list_activities(
             ctx.tenant,
             await ctx.identifier_keys(),
-            where=plain(where) if where else None,
+            where=where.to_filter() if where else None,
             direction=sort.value,
             first=first,
             after=after,

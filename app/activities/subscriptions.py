@@ -14,7 +14,6 @@ from app.contacts.refs import find_by_ref
 from app.context import Info
 from app.errors import DomainError, ErrorCode
 from app.graphql_errors import input_errors
-from app.inputs import plain
 
 from . import repository
 from .filters import build_activity_filter
@@ -35,8 +34,8 @@ class ActivityStreamEvent:
 
 async def _activity_query(info: Info, where: ActivityWhere | None) -> dict[str, Any]:
     ctx = info.context
-    conditions = dict(plain(where) if where else {})
-    ref = conditions.pop("contact", None)
+    conditions = where.to_filter() if where else None
+    ref = conditions.contact if conditions else None
     query = build_activity_filter(conditions)
     if ref is not None:
         contact = await find_by_ref(ctx.tenant, await ctx.identifier_keys(), ref)

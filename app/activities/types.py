@@ -16,7 +16,7 @@ from app.inputs import DateTimeFilter, KeyedValueFilter
 from app.scalars import JSON, DateTime
 
 from . import repository
-from .filters import ACTION_TRACKING_TYPES
+from .filters import ACTION_TRACKING_TYPES, ActivityFilter, PropertyCondition
 from .loaders import MessageByIdLoader
 
 if TYPE_CHECKING:
@@ -83,6 +83,16 @@ class ActivityWhere(ActivityMatch):
     properties: list[PropertyFilter] | None = strawberry.field(
         default=None, description="Conditions on searchable event properties, all of them."
     )
+
+    def to_filter(self) -> ActivityFilter:
+        return ActivityFilter(
+            actions=(*([self.action] if self.action is not None else []), *(self.actions or [])),
+            tracking_types=tuple(t.value for t in self.tracking_types or []),
+            ats=self.ats.to_filter() if self.ats else None,
+            mc_id=self.mc_id,
+            properties=tuple(PropertyCondition(p.key, p.operators()) for p in self.properties or []),
+            contact=self.contact,
+        )
 
 
 @strawberry.type(description="A message (campaign) activities can belong to.")

@@ -8,7 +8,7 @@ from app.inputs import DateTimeFilter
 from app.scalars import JSON, DateTime
 
 from .cart import CartData, LineItemData
-from .orders import OrderData
+from .orders import OrderData, OrderFilter
 
 
 @strawberry.input(description="A product line: productID, sku, category and name are required.")
@@ -120,3 +120,7 @@ class OrderWhere:
     purchase_date: DateTimeFilter | None = strawberry.field(
         default=None, description="Placed in this time range."
     )
+
+    def to_filter(self) -> OrderFilter:
+        date = self.purchase_date.to_filter() if self.purchase_date else None
+        return OrderFilter(self.contact, self.order_id, self.status, date)

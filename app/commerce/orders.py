@@ -9,11 +9,12 @@ from functools import partial
 from typing import Any
 
 from app.account.config import AccountConfig
-from app.contacts.filters import datetime_filter
+from app.contacts.filters import time_condition
 from app.contacts.refs import find_by_ref
 from app.db import Document
 from app.errors import DomainError, ErrorCode, Problem
 from app.pagination import Page, SortKey, empty_page, fetch_page
+from app.query import TimeRange
 from app.tenant import Tenant
 
 from . import repository
@@ -93,11 +94,21 @@ async def record_order(tenant: Tenant, config: AccountConfig, order: OrderData) 
     return stored, created
 
 
+@dataclass(frozen=True, slots=True)
+class OrderFilter:
+    """Which orders: every condition given must hold (``contact`` is a ref)."""
+
+    contact: str | None = None
+    order_id: str | None = None
+    status: str | None = None
+    purchase_date: TimeRange | None = None
+
+
 async def list_orders(
     tenant: Tenant,
     config: AccountConfig,
     *,
-    where: dict[str, Any] | None,
+    where: OrderFilter | None,
     descending: bool,
     first: int | None,
     after: str | None,
@@ -105,18 +116,18 @@ async def list_orders(
     """A page of the account's orders (newest first by default) and a counter of all matches."""
     sort = SortKey("purchaseDate", descending)
     query: Document = {}
-    where = where or {}
-    if where.get("contact") is not None:
-        contact = await find_by_ref(tenant, config.keys, where["contact"])
+    where = where or OrderFilter()
+    if where.contact is not None:
+        contact = await find_by_ref(tenant, config.keys, where.contact)
         if contact is None:
             return empty_page(sort, first, after)
         query["cID"] = contact["_id"]
-    if where.get("orderID") is not None:
-        query["orderID"] = str(where["orderID"])
-    if where.get("status") is not None:
-        query["status"] = str(where["status"])
-    if where.get("purchaseDate") is not None:
-        query["purchaseDate"] = datetime_filter(where["purchaseDate"], ("where", "purchaseDate"))
+    if where.order_id is not None:
+        query["orderID"] = where.order_id
+    if where.status is not None:
+        query["status"] = where.status
+    if where.purchase_date is not None:
+        query["purchaseDate"] = time_condition(where.purchase_date, ("where", "purchaseDate"))
     return await fetch_page(
         partial(repository.find_page, tenant),
         partial(repository.count, tenant),

@@ -9,7 +9,6 @@ from app.connection import Connection
 from app.contacts.types import OrderSort
 from app.context import Info
 from app.graphql_errors import input_errors
-from app.inputs import plain
 
 from .inputs import OrderWhere
 from .orders import list_orders
@@ -35,7 +34,7 @@ class CommerceQueries:
         page, count = await list_orders(
             ctx.tenant,
             await ctx.config(),
-            where=plain(where) if where else None,
+            where=where.to_filter() if where else None,
             descending=sort is OrderSort.PURCHASE_DATE_DESC,
             first=first,
             after=after,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from app.activities.filters import build_activity_filter
+from app.activities.filters import ActivityFilter, build_activity_filter
 from app.db import ACTIVITIES, CONTACTS, Document
 from app.errors import DomainError, ErrorCode
 
@@ -42,7 +42,10 @@ def activity_condition(where: dict[str, Any] | None, argument: str = "where") ->
             "exists: false means no such activity; leave minCount out",
             (*path, "minCount"),
         )
-    filters = {k: v for k, v in spec.items() if k in ("action", "actions", "trackingTypes", "ats", "mcID")}
+    filters = ActivityFilter.from_dict(
+        {k: v for k, v in spec.items() if k in ("action", "actions", "trackingTypes", "ats", "mcID")},
+        f"{argument}.activity",
+    )
     match = build_activity_filter(filters, argument=f"{argument}.activity")
     days = spec.get("withinDays")
     if days is not None:

@@ -8,13 +8,14 @@ no client string ever becomes an operator or a field path of its own choosing.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from app.account.attributes import AttributeDefinition, AttributeType, coerce_scalar, resolve_path
 from app.db import Document
 from app.errors import DomainError, ErrorCode, Problem
 from app.pagination import SortKey
-from app.query import all_of
+from app.query import TimeRange, all_of
 from app.scalars import parse_datetime
 
 from .refs import normalize_email
@@ -25,24 +26,32 @@ SUBSCRIBE_STATUSES = ("none", "subscribed", "unsubscribed")
 ORDERABLE = (AttributeType.STRING, AttributeType.NUMBER, AttributeType.DATE)
 
 
-def datetime_filter(value: dict[str, Any], path: tuple[str, ...]) -> Document:
-    """``{lt lte gt gte between{start end}}`` → ``{$lt: …}``; ``between`` is inclusive."""
-    out: Document = {}
+def time_range(value: dict[str, Any], path: tuple[str, ...]) -> TimeRange:
+    """``{lt lte gt gte between{start end}}`` written as a dict (a stored rule) as a
+    TimeRange; ``between`` is inclusive."""
     try:
-        for op in COMPARISONS:
-            if value.get(op) is not None:
-                out[f"${op}"] = parse_datetime(value[op])
+        bounds = {op: parse_datetime(value[op]) for op in COMPARISONS if value.get(op) is not None}
         between = value.get("between")
         if between is not None:
-            out["$gte"] = parse_datetime(between["start"])
-            out["$lte"] = parse_datetime(between["end"])
+            bounds |= {"gte": parse_datetime(between["start"]), "lte": parse_datetime(between["end"])}
     except (ValueError, KeyError, TypeError) as exc:
         raise DomainError.one(ErrorCode.VALIDATION_ERROR, f"Invalid date-time filter: {exc}", path) from exc
+    return TimeRange(**bounds)
+
+
+def time_condition(bounds: TimeRange, path: tuple[str, ...]) -> Document:
+    """``{$lt: …}`` for a range that gives at least one bound."""
+    out = bounds.condition()
     if not out:
         raise DomainError.one(
             ErrorCode.VALIDATION_ERROR, "Give at least one of lt, lte, gt, gte, between", path
         )
     return out
+
+
+def datetime_filter(value: dict[str, Any], path: tuple[str, ...]) -> Document:
+    """A dict's time range as a condition: ``{lt lte gt gte between}`` → ``{$lt: …}``."""
+    return time_condition(time_range(value, path), path)
 
 
 def _attribute_condition(
@@ -138,15 +147,24 @@ def build_contact_filter(
     return all_of(*clauses)
 
 
-def contact_sort(sort: dict[str, Any] | None, definitions: dict[str, AttributeDefinition]) -> SortKey:
+@dataclass(frozen=True, slots=True)
+class ContactOrder:
+    """A sort order of contacts: ``field`` is createdAt, lastModified or attribute (then
+    ``attribute`` names it); what ``ContactSort.to_order`` builds."""
+
+    field: str = "createdAt"
+    attribute: str | None = None
+    descending: bool = False
+
+
+def contact_sort(sort: ContactOrder | None, definitions: dict[str, AttributeDefinition]) -> SortKey:
     """Default: oldest first (creation order, by cID)."""
-    if not sort:
+    if sort is None:
         return SortKey("_id", descending=False)
-    descending = sort.get("direction", "asc") == "desc"
-    field = sort.get("field", "createdAt")
+    descending, field = sort.descending, sort.field
     if field in ("createdAt", "lastModified"):
         return SortKey(field, descending)
-    key = sort.get("attribute")
+    key = sort.attribute
     resolved = resolve_path(definitions, key) if isinstance(key, str) else None
     if resolved is None:
         raise DomainError.one(

@@ -14,7 +14,7 @@ from app.tenant import Tenant
 
 from . import repository
 from .activity_conditions import activity_condition, contact_pipeline
-from .filters import build_contact_filter, contact_sort
+from .filters import ContactOrder, build_contact_filter, contact_sort
 
 
 async def list_contacts(
@@ -24,7 +24,7 @@ async def list_contacts(
     lists: set[str],
     where: dict[str, Any] | None,
     audience: str | None,
-    sort: dict[str, Any] | None,
+    sort: ContactOrder | None,
     first: int | None,
     after: str | None,
 ) -> tuple[Page, Callable[[], Awaitable[int]]]:

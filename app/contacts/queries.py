@@ -73,7 +73,7 @@ class ContactQueries:
             lists=await ctx.list_keys() if needs_config else set(),
             where=plain(where) if where else None,
             audience=audience,
-            sort=plain(sort) if sort else None,
+            sort=sort.to_order() if sort else None,
             first=first,
             after=after,
         )

@@ -28,12 +28,13 @@ from app.context import Info
 from app.db import Document, object_id
 from app.errors import ErrorCode
 from app.graphql_errors import InputError, input_errors
-from app.inputs import DateTimeFilter, KeyedValueFilter, SortDirection, plain
+from app.inputs import DateTimeFilter, KeyedValueFilter, SortDirection
 from app.pagination import PerParentQuery, SortKey, decode_cursor, make_page, page_size
 from app.scalars import JSON, DateTime
 
 from .consent import entries_for, status_at
 from .consent_types import ConsentChange, history_connection
+from .filters import ContactOrder
 from .status import SubscribeStatus, subscribe_status
 
 
@@ -226,7 +227,7 @@ class Contact(DocNode):
                 "'contact' is implied under Contact.activities; use it on the root activities field",
                 ("where", "contact"),
             )
-        match = build_activity_filter(plain(where) if where else None)
+        match = build_activity_filter(where.to_filter() if where else None)
         fields = node_projection(info, ACTIVITY_FIELDS, ("_id", "ats"))
         query = _nested_query(match, sort_key, first, after, fields)
         loaded = info.context.loaders.per_parent(ActivitiesByContactLoader, query).load(self.doc["_id"])
@@ -364,3 +365,6 @@ class ContactSort:
     direction: SortDirection = strawberry.field(
         default=SortDirection.ASC, description="Ascending or descending."
     )
+
+    def to_order(self) -> ContactOrder:
+        return ContactOrder(self.field.value, self.attribute, self.direction is SortDirection.DESC)

@@ -15,6 +15,7 @@ from app.graphql_errors import InputError
 from app.scalars import JSON, DateTimeOrTimestamp
 
 from .destinations import DestinationData
+from .listing import JobFilter
 from .types import JobKind, JobState
 
 
@@ -32,6 +33,9 @@ def own_id(global_id: relay.GlobalID, type_name: str, argument: str = "id") -> O
 class JobWhere:
     kind: JobKind | None = strawberry.field(default=None, description="Jobs of this kind.")
     state: JobState | None = strawberry.field(default=None, description="Jobs in this state.")
+
+    def to_filter(self) -> JobFilter:
+        return JobFilter(self.kind.value if self.kind else None, self.state.value if self.state else None)
 
 
 @strawberry.enum(description="What an import does with rows that fail.")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 import strawberry
 from strawberry import relay
 
@@ -11,11 +9,11 @@ from app.auth import ScopeName, requires
 from app.connection import Connection
 from app.context import Info
 from app.graphql_errors import input_errors
-from app.inputs import plain
-from app.pagination import SortKey, fetch_page
+from app.pagination import SortKey
 
 from . import repository
 from .inputs import ActivityReportSort, JobWhere, own_id
+from .listing import list_jobs, list_reports
 from .reports import get_report
 from .types import ActivityReport, ActivityReportConnection, Job, JobConnection
 
@@ -42,13 +40,7 @@ class JobQueries:
         first: int | None = None,
         after: str | None = None,
     ) -> JobConnection:
-        ctx = info.context
-        find = partial(repository.find_page, ctx.tenant)
-        count = partial(repository.count, ctx.tenant)
-        query = dict(plain(where)) if where else {}
-        page, total = await fetch_page(
-            find, count, query, SortKey("createdAt", descending=True), first, after
-        )
+        page, total = await list_jobs(info.context.tenant, where.to_filter() if where else None, first, after)
         return Connection.build(page, Job.from_doc, total)
 
     @strawberry.field(description="One activity report of the caller's account.", permission_classes=REPORTS)
@@ -68,10 +60,7 @@ class JobQueries:
         first: int | None = None,
         after: str | None = None,
     ) -> ActivityReportConnection:
-        ctx = info.context
         field, direction = sort.value.split(":")
         key = SortKey(field, descending=direction == "desc")
-        find = partial(repository.reports_page, ctx.tenant)
-        count = partial(repository.reports_count, ctx.tenant)
-        page, total = await fetch_page(find, count, {}, key, first, after)
+        page, total = await list_reports(info.context.tenant, key, first, after)
         return Connection.build(page, ActivityReport.from_doc, total)

@@ -1,0 +1,57 @@
+"""Filters reach the use cases as typed objects (``to_filter()`` on each GraphQL where
+input); a stored rule written as a dict (an audience's ``activity``) builds the very same
+MongoDB filter."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from app.activities.filters import ActivityFilter, build_activity_filter
+from app.activities.types import ActivityWhere, PropertyFilter, TrackingType
+from app.commerce.inputs import OrderWhere
+from app.commerce.orders import OrderFilter
+from app.inputs import DateTimeFilter, DateTimeRange, plain
+from app.jobs.inputs import JobWhere
+from app.jobs.listing import JobFilter
+from app.jobs.types import JobKind, JobState
+from app.query import TimeRange
+from app.scalars import DateTime
+
+START, END = DateTime(datetime(2026, 1, 1, tzinfo=UTC)), DateTime(datetime(2026, 2, 1, tzinfo=UTC))
+
+
+def test_a_time_filters_between_is_inclusive_and_wins_over_gte_and_lte() -> None:
+    bounds = DateTimeFilter(gte=END, lt=END, between=DateTimeRange(start=START, end=END)).to_filter()
+    assert bounds == TimeRange(lt=END, lte=END, gte=START)
+    assert bounds.condition() == {"$lt": END, "$lte": END, "$gte": START}
+
+
+def test_an_activity_where_and_the_same_rule_as_a_dict_build_one_filter() -> None:
+    where = ActivityWhere(
+        action="open",
+        actions=["click"],
+        tracking_types=[TrackingType.EM_SENDS],
+        ats=DateTimeFilter(gte=START),
+        mc_id="1:abc:ot",
+        properties=[PropertyFilter(key="page", eq="home"), PropertyFilter(key="n", in_=[1, 2])],
+        contact="a@example.com",
+    )
+    typed = where.to_filter()
+    assert typed.contact == "a@example.com"
+    assert typed.actions == ("open", "click")
+    assert typed.tracking_types == ("EM_SENDS",)
+    query = build_activity_filter(typed)
+    assert query == build_activity_filter(ActivityFilter.from_dict(plain(where), "where"))
+    assert query["action"] == {"$in": ["click", "message-sent", "open"]}
+    assert query["ats"] == {"$gte": START}
+    assert query["properties.page"] == {"$eq": "home"}
+    assert query["properties.n"] == {"$in": [1, 2]}
+
+
+def test_orders_and_jobs_get_their_typed_filters() -> None:
+    where = OrderWhere(contact="a@example.com", order_id="O1", purchase_date=DateTimeFilter(lt=END))
+    assert where.to_filter() == OrderFilter("a@example.com", "O1", None, TimeRange(lt=END))
+    jobs = JobWhere(kind=JobKind.CONTACTS_IMPORT, state=JobState.COMPLETED).to_filter()
+    assert jobs == JobFilter(JobKind.CONTACTS_IMPORT.value, "COMPLETED")
+    assert jobs.query() == {"kind": JobKind.CONTACTS_IMPORT.value, "state": "COMPLETED"}
+    assert JobWhere().to_filter().query() == {}
