@@ -15,7 +15,7 @@ from app.jobs.inputs import JobWhere
 from app.jobs.listing import JobFilter
 from app.jobs.types import JobKind, JobState
 from app.query import TimeRange
-from app.scalars import DateTime
+from app.scalars import JSON, DateTime
 
 START, END = DateTime(datetime(2026, 1, 1, tzinfo=UTC)), DateTime(datetime(2026, 2, 1, tzinfo=UTC))
 
@@ -33,7 +33,10 @@ def test_an_activity_where_and_the_same_rule_as_a_dict_build_one_filter() -> Non
         tracking_types=[TrackingType.EM_SENDS],
         ats=DateTimeFilter(gte=START),
         mc_id="1:abc:ot",
-        properties=[PropertyFilter(key="page", eq="home"), PropertyFilter(key="n", in_=[1, 2])],
+        properties=[
+            PropertyFilter(key="page", eq=JSON("home")),
+            PropertyFilter(key="n", in_=[JSON(1), JSON(2)]),
+        ],
         contact="a@example.com",
     )
     typed = where.to_filter()
