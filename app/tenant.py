@@ -66,7 +66,9 @@ class AccountCollection:
         head, _, rest = self.field.partition(".")
         if not rest:
             return self.scoped(doc)
-        inner = AccountCollection(self._collection, self.account_id, rest).stamped(dict(doc.get(head) or {}))
+        inner = dict(doc.get(head) or {})
+        if inner.setdefault(rest, self.account_id) != self.account_id:
+            raise ValueError(f"a document of account {self.account_id!r} names another account")
         return {**doc, head: inner}
 
     def pipeline(self, stages: Sequence[Document]) -> list[Document]:
@@ -205,8 +207,7 @@ class AccountCollection:
 class Tenant:
     """The caller's account and the database it lives in: ``tenant[name]`` is that
     collection seen through the account (``AccountCollection``), ``tenant.transaction``
-    runs writes all-or-nothing. Equal tenants (same account, same database) are
-    interchangeable, so loaders and caches may key on them."""
+    runs writes all-or-nothing."""
 
     __slots__ = ("_db", "account_id")
 
@@ -226,12 +227,6 @@ class Tenant:
     async def transaction(self, work: Callable[[Session], Awaitable[T]]) -> T:
         """``app.db.transaction``: ``work(session)``'s writes land together or not at all."""
         return await db.transaction(self._db.client, work)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Tenant) and (other.account_id, other._db) == (self.account_id, self._db)
-
-    def __hash__(self) -> int:
-        return hash(self.account_id)
 
     def __repr__(self) -> str:
         return f"Tenant({self.account_id!r})"
