@@ -355,15 +355,26 @@ def under(prefix: str, query: Document) -> Document:
 
 
 async def watch(
-    collection: Collection, account_id: str, match: Document, *, deletes: bool = False
+    collection: Collection,
+    account_id: str,
+    match: Document,
+    *,
+    deletes: bool = False,
+    current: Callable[[], Awaitable[Document | None]] | None = None,
 ) -> AsyncGenerator[Document, None]:
     """Changes to ``collection`` that ``match``, of this account's documents only: the
     account condition is added here, whatever ``match`` says. A delete event carries no
     document (so no account): ``deletes=True`` lets them through only when ``match`` pins
     ``documentKey._id`` to one document the caller has checked is this account's. The
-    driver resumes the stream by itself after transient errors."""
+    driver resumes the stream by itself after transient errors.
+
+    With ``current``, its document comes first (``{"operationType": "current",
+    "fullDocument": doc}``), read once the stream is open: a change made between the read
+    and the start of watching cannot be missed."""
     pipeline = _change_pipeline(account_id, match, deletes)
     async with await collection.watch(pipeline, full_document="updateLookup") as stream:
+        if current is not None:
+            yield {"operationType": "current", "fullDocument": await current()}
         async for change in stream:
             yield change
 

@@ -149,9 +149,15 @@ class AccountCollection:
         """Indexes serve every account (each starts with ``accountId``)."""
         await db.create_indexes(self._collection, models)
 
-    def watch(self, match: Document, *, deletes: bool = False) -> AsyncGenerator[Document, None]:
+    def watch(
+        self,
+        match: Document,
+        *,
+        deletes: bool = False,
+        current: Callable[[], Awaitable[Document | None]] | None = None,
+    ) -> AsyncGenerator[Document, None]:
         """``app.db.watch`` of this collection, for this account."""
-        return db.watch(self._collection, self.account_id, match, deletes=deletes)
+        return db.watch(self._collection, self.account_id, match, deletes=deletes, current=current)
 
     def watch_resumable(
         self, match: Document, *, start_after: Document | None, checkpoint_s: float

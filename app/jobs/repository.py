@@ -119,9 +119,12 @@ async def request_cancel(tenant: Tenant, job_id: ObjectId) -> Document | None:
     return await get(tenant, job_id)
 
 
-async def watch_job(tenant: Tenant, job_id: ObjectId) -> AsyncIterator[Document]:
-    async for change in tenant[JOBS].watch({"documentKey._id": job_id}):
-        if change.get("fullDocument"):
+async def watch_job(tenant: Tenant, job_id: ObjectId) -> AsyncIterator[Document | None]:
+    """The job as it is once watching has started (None when the account has no such job),
+    then each time it changes: a change made while the watch was starting is not missed."""
+    changes = tenant[JOBS].watch({"documentKey._id": job_id}, current=lambda: get(tenant, job_id))
+    async for change in changes:
+        if change["operationType"] == "current" or change.get("fullDocument"):
             yield change["fullDocument"]
 
 

@@ -25,13 +25,12 @@ class JobSubscriptions:
     async def job_updated(self, info: Info, id: relay.GlobalID) -> AsyncGenerator[Job, None]:
         ctx = info.context
         job_id = own_id(id, "Job")
-        current = await repository.get(ctx.tenant, job_id) if job_id else None
-        if current is None or job_id is None:
-            raise InputError.from_domain(DomainError.one(ErrorCode.JOB_NOT_FOUND, "Job not found", ("id",)))
-        yield Job.from_doc(current)
-        if current["state"] in repository.TERMINAL:
-            return
-        async for doc in repository.watch_job(ctx.tenant, job_id):
+        not_found = InputError.from_domain(DomainError.one(ErrorCode.JOB_NOT_FOUND, "Job not found", ("id",)))
+        if job_id is None:
+            raise not_found
+        async for doc in repository.watch_job(ctx.tenant, job_id):  # the job now, then as it changes
+            if doc is None:
+                raise not_found
             yield Job.from_doc(doc)
             if doc["state"] in repository.TERMINAL:
                 return
