@@ -13,7 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from app.errors import DomainError, ErrorCode
+from app.scalars import parse_datetime
+
 Filter = dict[str, Any]
+COMPARISONS = ("gt", "gte", "lt", "lte")
+MAX_IN_VALUES = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +35,29 @@ class TimeRange:
         """``{$lt: …, $gte: …}``: the bounds given (empty when none is)."""
         bounds = (("$lt", self.lt), ("$lte", self.lte), ("$gt", self.gt), ("$gte", self.gte))
         return {op: value for op, value in bounds if value is not None}
+
+
+def time_range(value: Mapping[str, Any], path: tuple[str, ...]) -> TimeRange:
+    """``{lt lte gt gte between{start end}}`` written as a dict (a stored rule) as a
+    TimeRange; ``between`` is inclusive."""
+    try:
+        bounds = {op: parse_datetime(value[op]) for op in COMPARISONS if value.get(op) is not None}
+        between = value.get("between")
+        if between is not None:
+            bounds |= {"gte": parse_datetime(between["start"]), "lte": parse_datetime(between["end"])}
+    except (ValueError, KeyError, TypeError) as exc:
+        raise DomainError.one(ErrorCode.VALIDATION_ERROR, f"Invalid date-time filter: {exc}", path) from exc
+    return TimeRange(**bounds)
+
+
+def time_condition(bounds: TimeRange, path: tuple[str, ...]) -> Filter:
+    """``{$lt: …}`` for a range that gives at least one bound."""
+    out = bounds.condition()
+    if not out:
+        raise DomainError.one(
+            ErrorCode.VALIDATION_ERROR, "Give at least one of lt, lte, gt, gte, between", path
+        )
+    return out
 
 
 def _operators(value: Any) -> bool:

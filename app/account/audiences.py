@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.contacts.activity_conditions import activity_condition
-from app.contacts.filters import build_contact_filter
+from app.contacts.filters import ContactFilter, build_contact_filter
 from app.db import Document
 from app.errors import DomainError, ErrorCode
 from app.tenant import Tenant
@@ -20,8 +20,9 @@ async def create_audience(tenant: Tenant, key: str, name: str | None, rule: dict
         raise DomainError(problems)
     definitions = await load_definitions(tenant)
     lists = {d["key"] for d in await repository.list_lists(tenant)}
-    build_contact_filter(rule, definitions, lists, argument="rule")  # validates the rule
-    activity_condition(rule, argument="rule")
+    conditions = ContactFilter.from_dict(rule, "rule")  # validated, then stored as given
+    build_contact_filter(conditions, definitions, lists, argument="rule")
+    activity_condition(conditions.activity, argument="rule")
     doc = {"key": key, "name": name or key, "rule": rule}
     if not await repository.insert_audience(tenant, doc):
         raise DomainError.one(

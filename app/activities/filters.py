@@ -8,11 +8,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.contacts.filters import MAX_IN_VALUES, time_condition, time_range
 from app.db import Document
 from app.errors import DomainError, ErrorCode
 from app.pagination import SortKey
-from app.query import TimeRange, all_of
+from app.query import MAX_IN_VALUES, TimeRange, all_of, time_condition, time_range
 
 _PROPERTY_KEY = re.compile(r"^(?![0-9]+$)[^.$\x00][^.\x00]{0,255}$")
 TRACKING_TYPES = {

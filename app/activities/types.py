@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import strawberry
 from strawberry import relay
@@ -71,6 +71,15 @@ class ActivityMatch:
     )
     ats: DateTimeFilter | None = strawberry.field(default=None, description="Activities in this time range.")
 
+    def match_filter(self, **more: Any) -> ActivityFilter:
+        """These conditions (and ``more`` of ActivityFilter's) as an ActivityFilter."""
+        return ActivityFilter(
+            actions=(*([self.action] if self.action is not None else []), *(self.actions or [])),
+            tracking_types=tuple(t.value for t in self.tracking_types or []),
+            ats=self.ats.to_filter() if self.ats else None,
+            **more,
+        )
+
 
 @strawberry.input(description="Which activities to return; all given conditions must hold.")
 class ActivityWhere(ActivityMatch):
@@ -85,10 +94,7 @@ class ActivityWhere(ActivityMatch):
     )
 
     def to_filter(self) -> ActivityFilter:
-        return ActivityFilter(
-            actions=(*([self.action] if self.action is not None else []), *(self.actions or [])),
-            tracking_types=tuple(t.value for t in self.tracking_types or []),
-            ats=self.ats.to_filter() if self.ats else None,
+        return self.match_filter(
             mc_id=self.mc_id,
             properties=tuple(PropertyCondition(p.key, p.operators()) for p in self.properties or []),
             contact=self.contact,

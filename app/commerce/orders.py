@@ -9,12 +9,11 @@ from functools import partial
 from typing import Any
 
 from app.account.config import AccountConfig
-from app.contacts.filters import time_condition
 from app.contacts.refs import find_by_ref
 from app.db import Document
 from app.errors import DomainError, ErrorCode, Problem
 from app.pagination import Page, SortKey, empty_page, fetch_page
-from app.query import TimeRange
+from app.query import TimeRange, time_condition
 from app.tenant import Tenant
 
 from . import repository

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from app.activities.filters import ActivityFilter, build_activity_filter
+from app.activities.filters import build_activity_filter
 from app.db import ACTIVITIES, CONTACTS, Document
 from app.errors import DomainError, ErrorCode
+
+from .filters import ActivityRequirement
 
 MAX_MIN_COUNT = 1000
 MAX_WITHIN_DAYS = 3650
@@ -24,36 +25,33 @@ class ActivityCondition:
     exists: bool
 
 
-def activity_condition(where: dict[str, Any] | None, argument: str = "where") -> ActivityCondition | None:
-    """The validated ``activity`` part of a contact ``where``, if any."""
-    spec = (where or {}).get("activity")
-    if spec is None:
+def activity_condition(
+    requirement: ActivityRequirement | None, argument: str = "where"
+) -> ActivityCondition | None:
+    """The validated ``activity`` part of a contact filter, if any."""
+    if requirement is None:
         return None
     path = (argument, "activity")
-    min_count = int(spec.get("minCount", 1))
+    min_count = requirement.min_count
     if not 1 <= min_count <= MAX_MIN_COUNT:
         raise DomainError.one(
             ErrorCode.VALIDATION_ERROR, f"minCount must be 1-{MAX_MIN_COUNT}", (*path, "minCount")
         )
-    exists = bool(spec.get("exists", True))
+    exists = requirement.exists
     if not exists and min_count != 1:
         raise DomainError.one(
             ErrorCode.VALIDATION_ERROR,
             "exists: false means no such activity; leave minCount out",
             (*path, "minCount"),
         )
-    filters = ActivityFilter.from_dict(
-        {k: v for k, v in spec.items() if k in ("action", "actions", "trackingTypes", "ats", "mcID")},
-        f"{argument}.activity",
-    )
-    match = build_activity_filter(filters, argument=f"{argument}.activity")
-    days = spec.get("withinDays")
+    match = build_activity_filter(requirement.match, argument=f"{argument}.activity")
+    days = requirement.within_days
     if days is not None:
-        if not 1 <= int(days) <= MAX_WITHIN_DAYS:
+        if not 1 <= days <= MAX_WITHIN_DAYS:
             raise DomainError.one(
                 ErrorCode.VALIDATION_ERROR, f"withinDays must be 1-{MAX_WITHIN_DAYS}", (*path, "withinDays")
             )
-        since = datetime.now(UTC) - timedelta(days=int(days))
+        since = datetime.now(UTC) - timedelta(days=days)
         ats = dict(match.get("ats") or {})
         ats["$gte"] = max(ats.get("$gte", since), since)
         match["ats"] = ats

@@ -1,63 +1,107 @@
-"""Contact filters and sort orders: plain ``where`` dicts → MongoDB filters.
+"""Contact filters and sort orders: ``ContactFilter`` → MongoDB filters.
 
-The same dict shape is the GraphQL ``ContactWhere`` input and an audience's stored
-``rule``. Every key is checked against the account's attribute definitions and
-lists, and every value against the attribute's type, before it reaches a query:
-no client string ever becomes an operator or a field path of its own choosing.
+A ``ContactFilter`` is what ``ContactWhere.to_filter`` builds, and what an audience's
+stored ``rule`` (the same conditions as a dict) becomes through ``from_dict``. Every key
+is checked against the account's attribute definitions and lists, and every value
+against the attribute's type, before it reaches a query: no client string ever becomes
+an operator or a field path of its own choosing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from app.account.attributes import AttributeDefinition, AttributeType, coerce_scalar, resolve_path
+from app.activities.filters import ActivityFilter
 from app.db import Document
 from app.errors import DomainError, ErrorCode, Problem
 from app.pagination import SortKey
-from app.query import TimeRange, all_of
-from app.scalars import parse_datetime
+from app.query import COMPARISONS, MAX_IN_VALUES, TimeRange, all_of, time_condition, time_range
 
 from .refs import normalize_email
 
-COMPARISONS = ("gt", "gte", "lt", "lte")
-MAX_IN_VALUES = 1000
 SUBSCRIBE_STATUSES = ("none", "subscribed", "unsubscribed")
 ORDERABLE = (AttributeType.STRING, AttributeType.NUMBER, AttributeType.DATE)
 
 
-def time_range(value: dict[str, Any], path: tuple[str, ...]) -> TimeRange:
-    """``{lt lte gt gte between{start end}}`` written as a dict (a stored rule) as a
-    TimeRange; ``between`` is inclusive."""
-    try:
-        bounds = {op: parse_datetime(value[op]) for op in COMPARISONS if value.get(op) is not None}
-        between = value.get("between")
-        if between is not None:
-            bounds |= {"gte": parse_datetime(between["start"]), "lte": parse_datetime(between["end"])}
-    except (ValueError, KeyError, TypeError) as exc:
-        raise DomainError.one(ErrorCode.VALIDATION_ERROR, f"Invalid date-time filter: {exc}", path) from exc
-    return TimeRange(**bounds)
+@dataclass(frozen=True, slots=True)
+class AttributeCondition:
+    """``key`` (as given: it is checked against the definitions) and its operators by their
+    GraphQL names (eq ne in gt gte lt lte exists), the values not yet coerced."""
+
+    key: Any
+    operators: Mapping[str, Any]
 
 
-def time_condition(bounds: TimeRange, path: tuple[str, ...]) -> Document:
-    """``{$lt: …}`` for a range that gives at least one bound."""
-    out = bounds.condition()
-    if not out:
-        raise DomainError.one(
-            ErrorCode.VALIDATION_ERROR, "Give at least one of lt, lte, gt, gte, between", path
+@dataclass(frozen=True, slots=True)
+class ActivityRequirement:
+    """A condition on a contact's activities: at least ``min_count`` activities matching
+    ``match`` (in the last ``within_days``), or none of them when ``exists`` is false."""
+
+    match: ActivityFilter
+    within_days: int | None = None
+    min_count: int = 1
+    exists: bool = True
+
+    @classmethod
+    def from_dict(cls, spec: Mapping[str, Any], argument: str) -> ActivityRequirement:
+        days = spec.get("withinDays")
+        return cls(
+            match=ActivityFilter.from_dict(
+                {k: v for k, v in spec.items() if k in ("action", "actions", "trackingTypes", "ats", "mcID")},
+                f"{argument}.activity",
+            ),
+            within_days=int(days) if days is not None else None,
+            min_count=int(spec.get("minCount", 1)),
+            exists=bool(spec.get("exists", True)),
         )
-    return out
 
 
-def datetime_filter(value: dict[str, Any], path: tuple[str, ...]) -> Document:
-    """A dict's time range as a condition: ``{lt lte gt gte between}`` → ``{$lt: …}``."""
-    return time_condition(time_range(value, path), path)
+@dataclass(frozen=True, slots=True)
+class ContactFilter:
+    """Which contacts: every condition given must hold."""
+
+    attributes: tuple[AttributeCondition, ...] = ()
+    in_lists: tuple[str, ...] = ()
+    not_in_lists: tuple[str, ...] = ()
+    email_subscribe_status: str | None = None
+    email_address: str | None = None
+    created_at: TimeRange | None = None
+    last_modified: TimeRange | None = None
+    activity: ActivityRequirement | None = None
+
+    @classmethod
+    def from_dict(cls, rule: Mapping[str, Any], argument: str) -> ContactFilter:
+        """The same conditions written as a dict by their GraphQL names (a stored rule);
+        ``argument`` names it in errors."""
+
+        def times(key: str) -> TimeRange | None:
+            value = rule.get(key)
+            return time_range(value, (argument, key)) if value is not None else None
+
+        email = rule.get("emailAddress")
+        activity = rule.get("activity")
+        return cls(
+            attributes=tuple(
+                AttributeCondition(a.get("key"), {k: v for k, v in a.items() if k != "key"})
+                for a in rule.get("attributes") or []
+            ),
+            in_lists=tuple(rule.get("inLists") or ()),
+            not_in_lists=tuple(rule.get("notInLists") or ()),
+            email_subscribe_status=rule.get("emailSubscribeStatus"),
+            email_address=str(email) if email is not None else None,
+            created_at=times("createdAt"),
+            last_modified=times("lastModified"),
+            activity=ActivityRequirement.from_dict(activity, argument) if activity is not None else None,
+        )
 
 
 def _attribute_condition(
-    spec: dict[str, Any], definitions: dict[str, AttributeDefinition], path: tuple[str, ...]
+    spec: AttributeCondition, definitions: dict[str, AttributeDefinition], path: tuple[str, ...]
 ) -> Document:
-    key = spec.get("key")
+    key, given = spec.key, spec.operators
     resolved = resolve_path(definitions, key) if isinstance(key, str) else None
     if resolved is None:
         raise DomainError.one(
@@ -70,20 +114,20 @@ def _attribute_condition(
     condition: Document = {}
     try:
         for op in ("eq", "ne", *COMPARISONS):
-            if op not in spec or spec[op] is None:
+            if given.get(op) is None:
                 continue
             if op in COMPARISONS and (definition.type not in ORDERABLE and sub is None):
                 raise ValueError(
                     f"'{op}' compares strings, numbers and dates, not {definition.type.value} values"
                 )
-            condition["$" + op] = coerce_scalar(definition, sub, spec[op])
-        if spec.get("in") is not None:
-            values = spec["in"]
+            condition["$" + op] = coerce_scalar(definition, sub, given[op])
+        if given.get("in") is not None:
+            values = given["in"]
             if not isinstance(values, list) or len(values) > MAX_IN_VALUES:
                 raise ValueError(f"'in' takes a list of at most {MAX_IN_VALUES} values")
             condition["$in"] = [coerce_scalar(definition, sub, v) for v in values]
-        if spec.get("exists") is not None:
-            condition["$exists"] = bool(spec["exists"])
+        if given.get("exists") is not None:
+            condition["$exists"] = bool(given["exists"])
     except ValueError as exc:
         raise DomainError.one(ErrorCode.VALIDATION_ERROR, f"Attribute {key!r}: {exc}", path) from exc
     if not condition:
@@ -103,13 +147,14 @@ def _list_keys(values: Any, lists: set[str], path: tuple[str, ...]) -> list[str]
 
 
 def build_contact_filter(
-    where: dict[str, Any] | None,
+    where: ContactFilter | None,
     definitions: dict[str, AttributeDefinition],
     lists: set[str],
     argument: str = "where",
 ) -> Document:
-    """A MongoDB filter (without accountId: the repository adds it) for ``where``."""
-    if not where:
+    """A MongoDB filter (without accountId: the tenant adds it) for ``where``'s conditions
+    on the contact itself (its ``activity`` is ``activity_condition``'s)."""
+    if where is None:
         return {}
     clauses: list[Document] = []
     problems: list[Problem] = []
@@ -120,15 +165,15 @@ def build_contact_filter(
         except DomainError as exc:
             problems.extend(exc.problems)
 
-    for i, spec in enumerate(where.get("attributes") or []):
+    for i, spec in enumerate(where.attributes):
         attempt(_attribute_condition, spec, definitions, (argument, "attributes", str(i)))
-    if where.get("inLists"):
-        attempt(lambda v: {"lists": {"$all": _list_keys(v, lists, (argument, "inLists"))}}, where["inLists"])
-    if where.get("notInLists"):
+    if where.in_lists:
+        attempt(lambda v: {"lists": {"$all": _list_keys(v, lists, (argument, "inLists"))}}, where.in_lists)
+    if where.not_in_lists:
         attempt(
-            lambda v: {"lists": {"$nin": _list_keys(v, lists, (argument, "notInLists"))}}, where["notInLists"]
+            lambda v: {"lists": {"$nin": _list_keys(v, lists, (argument, "notInLists"))}}, where.not_in_lists
         )
-    status = where.get("emailSubscribeStatus")
+    status = where.email_subscribe_status
     if status is not None:
         if status not in SUBSCRIBE_STATUSES:
             problems.append(
@@ -137,11 +182,11 @@ def build_contact_filter(
             )  # fmt: skip
         else:
             clauses.append({"channels.email.subscribeStatus": status})
-    if where.get("emailAddress") is not None:
-        clauses.append({"channels.email.address": normalize_email(str(where["emailAddress"]))})
-    for field in ("createdAt", "lastModified"):
-        if where.get(field) is not None:
-            attempt(lambda v, f=field: {f: datetime_filter(v, (argument, f))}, where[field])
+    if where.email_address is not None:
+        clauses.append({"channels.email.address": normalize_email(where.email_address)})
+    for field, bounds in (("createdAt", where.created_at), ("lastModified", where.last_modified)):
+        if bounds is not None:
+            attempt(lambda b, f=field: {f: time_condition(b, (argument, f))}, bounds)
     if problems:
         raise DomainError(problems)
     return all_of(*clauses)

@@ -1,10 +1,9 @@
-"""Listing contacts: filters, an optional audience, a sort order and a page."""
+"""Listing contacts: a filter, an optional audience, a sort order and a page."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import Any
 
 from app.account.attributes import AttributeDefinition
 from app.account.audiences import audience_rule
@@ -14,7 +13,7 @@ from app.tenant import Tenant
 
 from . import repository
 from .activity_conditions import activity_condition, contact_pipeline
-from .filters import ContactOrder, build_contact_filter, contact_sort
+from .filters import ContactFilter, ContactOrder, build_contact_filter, contact_sort
 
 
 async def list_contacts(
@@ -22,7 +21,7 @@ async def list_contacts(
     *,
     definitions: dict[str, AttributeDefinition],
     lists: set[str],
-    where: dict[str, Any] | None,
+    where: ContactFilter | None,
     audience: str | None,
     sort: ContactOrder | None,
     first: int | None,
@@ -31,11 +30,11 @@ async def list_contacts(
     """One page of contacts, and a function counting all matches (run only if asked)."""
     sort_key = contact_sort(sort, definitions)
     clauses = [build_contact_filter(where, definitions, lists)]
-    conditions = [activity_condition(where)]
+    conditions = [activity_condition(where.activity if where else None)]
     if audience is not None:
-        rule = await audience_rule(tenant, audience)
+        rule = ContactFilter.from_dict(await audience_rule(tenant, audience), "audience")
         clauses.append(build_contact_filter(rule, definitions, lists, argument="audience"))
-        conditions.append(activity_condition(rule, argument="audience"))
+        conditions.append(activity_condition(rule.activity, argument="audience"))
     query = all_of(*clauses)
     active = [c for c in conditions if c is not None]
     if active:  # activity conditions: an aggregation, evaluated inside the database

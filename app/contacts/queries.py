@@ -8,7 +8,6 @@ from app.auth import ScopeName, requires
 from app.connection import Connection
 from app.context import Info
 from app.graphql_errors import input_errors, user_errors_in
-from app.inputs import plain
 
 from .listing import list_contacts
 from .loaders import ContactByIdLoader
@@ -71,7 +70,7 @@ class ContactQueries:
             ctx.tenant,
             definitions=await ctx.definitions() if needs_config else {},
             lists=await ctx.list_keys() if needs_config else set(),
-            where=plain(where) if where else None,
+            where=where.to_filter() if where else None,
             audience=audience,
             sort=sort.to_order() if sort else None,
             first=first,

@@ -30,11 +30,12 @@ from app.errors import ErrorCode
 from app.graphql_errors import InputError, input_errors
 from app.inputs import DateTimeFilter, KeyedValueFilter, SortDirection
 from app.pagination import PerParentQuery, SortKey, decode_cursor, make_page, page_size
+from app.query import TimeRange
 from app.scalars import JSON, DateTime
 
 from .consent import entries_for, status_at
 from .consent_types import ConsentChange, history_connection
-from .filters import ContactOrder
+from .filters import ActivityRequirement, AttributeCondition, ContactFilter, ContactOrder
 from .status import SubscribeStatus, subscribe_status
 
 
@@ -322,6 +323,9 @@ class ActivityConditionInput(ActivityMatch):
     min_count: int = strawberry.field(default=1, description="At least this many matching activities.")
     exists: bool = strawberry.field(default=True, description="false: contacts with NO such activity.")
 
+    def to_requirement(self) -> ActivityRequirement:
+        return ActivityRequirement(self.match_filter(), self.within_days, self.min_count, self.exists)
+
 
 @strawberry.input(description="Which contacts to return; all given conditions must hold.")
 class ContactWhere:
@@ -347,6 +351,22 @@ class ContactWhere:
     activity: ActivityConditionInput | None = strawberry.field(
         default=None, description="A condition on the contact's activities, evaluated in the database."
     )
+
+    def to_filter(self) -> ContactFilter:
+        def times(value: DateTimeFilter | None) -> TimeRange | None:
+            return value.to_filter() if value else None
+
+        status = self.email_subscribe_status
+        return ContactFilter(
+            attributes=tuple(AttributeCondition(a.key, a.operators()) for a in self.attributes or []),
+            in_lists=tuple(self.in_lists or ()),
+            not_in_lists=tuple(self.not_in_lists or ()),
+            email_subscribe_status=status.value if status is not None else None,
+            email_address=self.email_address,
+            created_at=times(self.created_at),
+            last_modified=times(self.last_modified),
+            activity=self.activity.to_requirement() if self.activity else None,
+        )
 
 
 @strawberry.enum(description="What to sort contacts by.")

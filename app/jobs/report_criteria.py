@@ -23,7 +23,7 @@ from bson.errors import InvalidId
 
 from app.account.attributes import AttributeDefinition, resolve_path
 from app.contacts.activity_conditions import ActivityCondition, activity_condition
-from app.contacts.filters import build_contact_filter
+from app.contacts.filters import ContactFilter, build_contact_filter
 from app.db import Document
 from app.errors import DomainError, ErrorCode, Problem
 from app.query import all_of
@@ -235,9 +235,9 @@ def _segment(
         if not isinstance(key, str) or key not in segments:
             raise _Bad(f"unknown segment {key!r} (segments are audience keys)")
         try:
-            rule = segments[key]
+            rule = ContactFilter.from_dict(segments[key], "audience")
             match = build_contact_filter(rule, definitions, set(lists), argument="audience")
-            compiled.append(Segment(match, activity_condition(rule, argument="audience")))
+            compiled.append(Segment(match, activity_condition(rule.activity, argument="audience")))
         except DomainError as exc:
             raise _Bad(f"segment {key!r}: {exc.problems[0].message}") from None
     with_activity = [s for s in compiled if s.condition is not None]
