@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
 import strawberry
 from strawberry import relay
@@ -21,6 +21,7 @@ from app.pagination import Page
 
 if TYPE_CHECKING:
     from app.context import Info
+    from app.tenant import Tenant
 
 NodeT = TypeVar("NodeT")
 
@@ -77,12 +78,17 @@ def _constant(value: int) -> Callable[[], Awaitable[int]]:
 # -- Node types over stored documents ---------------------------------------------------
 
 NodeSelf = TypeVar("NodeSelf", bound="DocNode")
+NodeLookup = Callable[["Tenant", Sequence[str]], Awaitable[list[dict[str, Any] | None]]]
+"""A repository's read of documents by node id, in order (None where unknown)."""
 
 
 class DocNode(relay.Node):
     """What the Node types over one collection share: each wraps a stored document (its
     ``doc``, with ``node_id`` its ``_id``), and ``node(id:)`` fetches them through
-    ``docs_for``, which each type defines with its repository (or loader)."""
+    ``docs_for``: the type's ``lookup`` (its repository's read by node id), or its own
+    ``docs_for`` where a loader serves them."""
+
+    lookup: ClassVar[NodeLookup | None] = None
 
     @classmethod
     def from_doc(cls: type[NodeSelf], doc: dict[str, Any]) -> NodeSelf:
@@ -90,7 +96,9 @@ class DocNode(relay.Node):
 
     @classmethod
     async def docs_for(cls, info: Info, node_ids: list[str]) -> list[dict[str, Any] | None]:
-        raise NotImplementedError
+        if cls.lookup is None:
+            raise NotImplementedError(f"{cls.__name__} names no lookup")
+        return await cls.lookup(info.context.tenant, node_ids)
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]  # strawberry's is overloaded on `required`; this answers both

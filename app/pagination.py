@@ -12,7 +12,7 @@ import binascii
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from bson import ObjectId
@@ -198,22 +198,29 @@ class PerParentQuery:
         return (match, self.sort.tag, self.limit, position, self.fields)
 
 
-Finder = Callable[[dict[str, Any], list[tuple[str, int]], int], Awaitable[list[dict[str, Any]]]]
-Counter = Callable[[dict[str, Any]], Awaitable[int]]
+class PageSource(Protocol):
+    """What fetch_page reads: documents matching a filter in a sort order (at most
+    ``limit``), and how many match. A repository's ``pages(tenant)`` is one."""
+
+    async def find_page(
+        self, query: dict[str, Any], sort: list[tuple[str, int]], limit: int
+    ) -> list[dict[str, Any]]: ...
+
+    async def count(self, query: dict[str, Any]) -> int: ...
 
 
 async def fetch_page(
-    find: Finder, count: Counter, query: dict[str, Any], sort: SortKey, first: int | None, after: str | None
+    source: PageSource, query: dict[str, Any], sort: SortKey, first: int | None, after: str | None
 ) -> tuple[Page, Callable[[], Awaitable[int]]]:
     """A page of ``query`` in ``sort`` order after the cursor, and a counter of all matches
     (run only if the client asks for totalCount)."""
     size = page_size(first)
     position = decode_cursor(after, sort) if after else None
     page_query = all_of(query, seek_filter(sort, position)) if position else query
-    docs = await find(page_query, sort.mongo_sort(), size + 1)
+    docs = await source.find_page(page_query, sort.mongo_sort(), size + 1)
 
     async def total() -> int:
-        return await count(query)
+        return await source.count(query)
 
     return make_page(docs, size, sort, after), total
 

@@ -51,3 +51,15 @@ def bson_size(doc: dict[str, Any]) -> int:
 
 def describe_bytes(size: int) -> str:
     return f"{size / 1024:.0f} KiB" if size < 1_048_576 else f"{size / 1_048_576:.1f} MiB"
+
+
+def over_limit(doc: dict[str, Any], limit: int, what: str) -> str | None:
+    """None when ``doc`` is stored in ``limit`` bytes or fewer; else what is wrong, e.g.
+    "the event would take 300 KiB; an event is at most 256 KiB"."""
+    size = bson_size(doc)
+    if size <= limit:
+        return None
+    article = "an" if what[0] in "aeiou" else "a"
+    return (
+        f"the {what} would take {describe_bytes(size)}; {article} {what} is at most {describe_bytes(limit)}"
+    )

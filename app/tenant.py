@@ -25,7 +25,7 @@ from pymongo.results import BulkWriteResult, DeleteResult, InsertManyResult, Ins
 
 from app import db
 from app.db import MAX_TIME, Collection, Database, Document, Session
-from app.pagination import PerParentQuery, seek_expression
+from app.pagination import PageSource, PerParentQuery, seek_expression
 
 T = TypeVar("T")
 Filter = Mapping[str, Any]
@@ -192,6 +192,10 @@ class AccountCollection:
     async def count(self, query: Filter) -> int:
         return await self.count_documents(query)
 
+    def pages(self, fields: Sequence[str] | None = None) -> PageSource:
+        """This collection as fetch_page reads it: only ``fields`` of each document, if given."""
+        return self if fields is None else _Projected(self, tuple(fields))
+
     async def page_per_parent(
         self, parent_field: str, parent_ids: Sequence[Any], query: PerParentQuery
     ) -> dict[Any, tuple[list[Document], int]]:
@@ -236,3 +240,16 @@ class Tenant:
 
     def __repr__(self) -> str:
         return f"Tenant({self.account_id!r})"
+
+
+class _Projected:
+    """A collection's pages with only some fields of each document."""
+
+    def __init__(self, collection: AccountCollection, fields: tuple[str, ...]) -> None:
+        self._collection, self._fields = collection, fields
+
+    async def find_page(self, query: Filter, sort: list[tuple[str, int]], limit: int) -> list[Document]:
+        return await self._collection.find_page(query, sort, limit, self._fields)
+
+    async def count(self, query: Filter) -> int:
+        return await self._collection.count(query)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from enum import Enum
-
 import strawberry
 
 from app.contacts.types import ContactWhere
@@ -14,14 +12,8 @@ from app.scalars import JSON
 from . import repository
 from .attributes import AttributeDefinition, AttributeType, Validators
 
-
-@strawberry.enum(name="AttributeType", description="The type of an attribute's values.")
-class AttributeTypeEnum(Enum):
-    STRING = "string"
-    NUMBER = "number"
-    DATE = "date"
-    GEO = "geo"
-    ARRAY = "array"
+# The domain's enum, exposed as it is (its members' names are the GraphQL values).
+strawberry.enum(AttributeType, name="AttributeType", description="The type of an attribute's values.")
 
 
 @strawberry.type(description="Rules a new attribute value must pass (existing values are not revalidated).")
@@ -37,7 +29,7 @@ class AttributeValidators:
 class AttributeDefinitionType:
     key: str = strawberry.field(description="The attribute's key, as refs, filters and writes name it.")
     name: str = strawberry.field(description="Display name.")
-    type: AttributeTypeEnum = strawberry.field(description="The type every value has.")
+    type: AttributeType = strawberry.field(description="The type every value has.")
     max_items: int | None = strawberry.field(description="ARRAY: at most this many items (the newest kept).")
     validators: AttributeValidators = strawberry.field(description="Rules new values must pass.")
 
@@ -47,7 +39,7 @@ class AttributeDefinitionType:
         return cls(
             key=d.key,
             name=d.name,
-            type=AttributeTypeEnum(d.type.value),
+            type=d.type,
             max_items=d.max_items,
             validators=AttributeValidators(
                 required=v.required,
@@ -152,7 +144,7 @@ class AttributeValidatorsInput:
 class AccountAttributeCreateInput:
     key: str = strawberry.field(description="1-64 letters, digits, '_' or '-', starting with a letter.")
     name: str | None = strawberry.field(default=None, description="Display name; defaults to the key.")
-    type: AttributeTypeEnum = strawberry.field(description="The type every value must have.")
+    type: AttributeType = strawberry.field(description="The type every value must have.")
     max_items: int | None = strawberry.field(default=None, description="Arrays only; default 25.")
     validators: AttributeValidatorsInput | None = strawberry.field(
         default=None, description="Rules new values must pass."
@@ -163,7 +155,7 @@ class AccountAttributeCreateInput:
         return AttributeDefinition(
             key=self.key,
             name=self.name or self.key,
-            type=AttributeType(self.type.value),
+            type=self.type,
             max_items=self.max_items,
             validators=Validators(
                 required=v.required,

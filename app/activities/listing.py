@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from functools import partial
 
 from app.contacts.refs import IdentifierKeys, find_by_ref
 from app.errors import DomainError, Problem
@@ -39,11 +38,4 @@ async def list_activities(
         if contact is None:
             return empty_page(sort, first, after)
         query["cID"] = contact["_id"]
-    return await fetch_page(
-        partial(repository.find_page, tenant, fields=fields),
-        partial(repository.count, tenant),
-        query,
-        sort,
-        first,
-        after,
-    )
+    return await fetch_page(repository.pages(tenant, fields), query, sort, first, after)

@@ -22,7 +22,7 @@ from bson import ObjectId
 from app.contacts.refs import IdentifierKeys, find_ids_by_refs
 from app.db import Document
 from app.errors import DomainError, ErrorCode, Problem
-from app.sizes import MAX_ACTIVITY_BYTES, MAX_JSON_DEPTH, bson_size, describe_bytes, too_deep
+from app.sizes import MAX_ACTIVITY_BYTES, MAX_JSON_DEPTH, over_limit, too_deep
 from app.tenant import Tenant
 
 from . import repository
@@ -170,14 +170,10 @@ def _validate(event: EventData, system: bool, path: tuple[str, ...]) -> tuple[st
         doc["channel"] = event.channel
     if event.idempotency_key is not None:
         doc["idempotencyKey"] = event.idempotency_key
-    size = bson_size(doc)
-    if size > MAX_ACTIVITY_BYTES:
-        raise DomainError.one(
-            ErrorCode.CONTACT_ACTIVITIES_VALIDATION_ERROR,
-            f"Validation error: the event would take {describe_bytes(size)}; an event is at most "
-            f"{describe_bytes(MAX_ACTIVITY_BYTES)}",
-            (*path, "properties"),
-        )
+    problem = over_limit(doc, MAX_ACTIVITY_BYTES, "event")
+    if problem is not None:
+        code = ErrorCode.CONTACT_ACTIVITIES_VALIDATION_ERROR
+        raise DomainError.one(code, f"Validation error: {problem}", (*path, "properties"))
     return ref, doc, stripped
 
 

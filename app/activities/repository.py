@@ -11,7 +11,7 @@ from pymongo import ReturnDocument
 from pymongo.errors import BulkWriteError
 
 from app.db import ACTIVITIES, EVENT_PROPERTIES, MAX_TIME, MESSAGES, Document, raises_duplicate_key, under
-from app.pagination import PerParentQuery
+from app.pagination import PageSource, PerParentQuery
 from app.tenant import Tenant
 
 
@@ -59,18 +59,8 @@ async def find_by_idempotency_keys(tenant: Tenant, keys: Sequence[str]) -> list[
     return await tenant[ACTIVITIES].find({"idempotencyKey": {"$in": list(keys)}}).to_list()
 
 
-async def find_page(
-    tenant: Tenant,
-    query: Document,
-    sort: list[tuple[str, int]],
-    limit: int,
-    fields: Sequence[str] | None = None,
-) -> list[Document]:
-    return await tenant[ACTIVITIES].find_page(query, sort, limit, fields)
-
-
-async def count(tenant: Tenant, query: Document) -> int:
-    return await tenant[ACTIVITIES].count(query)
+def pages(tenant: Tenant, fields: Sequence[str] | None = None) -> PageSource:
+    return tenant[ACTIVITIES].pages(fields)
 
 
 async def recorded_property_types(

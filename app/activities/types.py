@@ -9,7 +9,6 @@ import strawberry
 from strawberry import relay
 
 from app.connection import Connection, DocNode, Stored, then
-from app.contacts.loaders import ContactByIdLoader
 from app.context import Info
 from app.db import Document
 from app.inputs import DateTimeFilter, KeyedValueFilter
@@ -119,6 +118,7 @@ class Message:
 class Activity(DocNode):
     node_id: relay.NodeID[str]
     doc: strawberry.Private[Document]
+    lookup = repository.find_by_node_ids
 
     @strawberry.field(description="The contact's id.", name="cID")
     def cid(self) -> str:
@@ -165,14 +165,9 @@ class Activity(DocNode):
 
     @strawberry.field(description="The contact, loaded only when selected (batched per request).")
     async def contact(self, info: Info) -> Annotated[Contact, strawberry.lazy("app.contacts.types")] | None:
-        from app.contacts.types import Contact
+        from app.contacts.types import contact_by_id
 
-        doc = await info.context.loaders.of(ContactByIdLoader).load(self.doc["cID"])
-        return Contact.from_doc(doc) if doc else None
-
-    @classmethod
-    async def docs_for(cls, info: Info, node_ids: list[str]) -> list[Document | None]:
-        return await repository.find_by_node_ids(info.context.tenant, node_ids)
+        return await contact_by_id(info, self.doc["cID"])
 
 
 def _message(doc: Document | None) -> Message | None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import partial
 from typing import Any
 
 from app.account.config import AccountConfig
@@ -127,11 +126,4 @@ async def list_orders(
         query["status"] = where.status
     if where.purchase_date is not None:
         query["purchaseDate"] = time_condition(where.purchase_date, ("where", "purchaseDate"))
-    return await fetch_page(
-        partial(repository.find_page, tenant),
-        partial(repository.count, tenant),
-        query,
-        sort,
-        first,
-        after,
-    )
+    return await fetch_page(repository.pages(tenant), query, sort, first, after)

@@ -10,7 +10,7 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from app.db import ORDERS, Document
-from app.pagination import PerParentQuery
+from app.pagination import PageSource, PerParentQuery
 from app.tenant import Tenant
 
 
@@ -52,14 +52,8 @@ async def upsert_for_contact(tenant: Tenant, doc: Document) -> tuple[Document, b
     return stored, before is None
 
 
-async def find_page(
-    tenant: Tenant, query: Document, sort: list[tuple[str, int]], limit: int
-) -> list[Document]:
-    return await tenant[ORDERS].find_page(query, sort, limit)
-
-
-async def count(tenant: Tenant, query: Document) -> int:
-    return await tenant[ORDERS].count(query)
+def pages(tenant: Tenant) -> PageSource:
+    return tenant[ORDERS].pages()
 
 
 async def move_to_contact(tenant: Tenant, source: ObjectId, target: ObjectId, session: Any = None) -> int:

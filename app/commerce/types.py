@@ -8,7 +8,6 @@ import strawberry
 from strawberry import relay
 
 from app.connection import Connection, DocNode, Stored
-from app.contacts.loaders import ContactByIdLoader
 from app.context import Info
 from app.db import Document
 from app.scalars import JSON, DateTime
@@ -109,6 +108,7 @@ class ShippingAddress:
 class Order(DocNode):
     node_id: relay.NodeID[str]
     doc: strawberry.Private[Document]
+    lookup = repository.find_by_node_ids
 
     @strawberry.field(description="The shop's order id (unique in the account).", name="orderID")
     def order_id(self) -> str:
@@ -154,14 +154,9 @@ class Order(DocNode):
 
     @strawberry.field(description="The contact who placed it.")
     async def contact(self, info: Info) -> Annotated[Contact, strawberry.lazy("app.contacts.types")] | None:
-        from app.contacts.types import Contact
+        from app.contacts.types import contact_by_id
 
-        doc = await info.context.loaders.of(ContactByIdLoader).load(self.doc["cID"])
-        return Contact.from_doc(doc) if doc else None
-
-    @classmethod
-    async def docs_for(cls, info: Info, node_ids: list[str]) -> list[Document | None]:
-        return await repository.find_by_node_ids(info.context.tenant, node_ids)
+        return await contact_by_id(info, self.doc["cID"])
 
 
 OrderConnection = Connection[Order]

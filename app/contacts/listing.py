@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from functools import partial
 
 from app.account.attributes import AttributeDefinition
 from app.account.audiences import audience_rule
@@ -38,10 +37,6 @@ async def list_contacts(
     query = all_of(*clauses)
     active = [c for c in conditions if c is not None]
     if active:  # activity conditions: an aggregation, evaluated inside the database
-        pipeline = contact_pipeline(query, active)
-        find = partial(repository.pipeline_page, tenant, pipeline=pipeline)
-        count = partial(repository.pipeline_count, tenant, pipeline=pipeline)
-        return await fetch_page(find, count, {}, sort_key, first, after)
-    find_plain = partial(repository.find_page, tenant)
-    count_plain = partial(repository.count, tenant)
-    return await fetch_page(find_plain, count_plain, query, sort_key, first, after)
+        pages = repository.PipelinePages(tenant, contact_pipeline(query, active))
+        return await fetch_page(pages, {}, sort_key, first, after)
+    return await fetch_page(repository.pages(tenant), query, sort_key, first, after)

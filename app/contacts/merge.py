@@ -58,6 +58,16 @@ _EPOCH = datetime.min.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
+class MergeRequest:
+    """Merge ``source`` (a contact ref) into ``destination`` with the nine options, by the
+    reference's names and values (``check_options`` validates them)."""
+
+    source: str
+    destination: str
+    options: Mapping[str, str | None]
+
+
+@dataclass(frozen=True, slots=True)
 class MergeResult:
     contact: Document  # the survivor, after the merge
     merged_cid: ObjectId
@@ -162,18 +172,12 @@ async def _pair(
     return source, destination
 
 
-async def preview_merge(
-    tenant: Tenant,
-    config: AccountConfig,
-    source_ref: str,
-    destination_ref: str,
-    options: Mapping[str, str | None],
-) -> MergeResult:
+async def preview_merge(tenant: Tenant, config: AccountConfig, request: MergeRequest) -> MergeResult:
     """What merge_contacts would do, writing nothing."""
-    chosen = check_options(options)
-    source, destination = await _pair(tenant, config, source_ref, destination_ref)
-    events = await activities.count(tenant, {"cID": source["_id"]})
-    placed = await orders.count(tenant, {"cID": source["_id"]})
+    chosen = check_options(request.options)
+    source, destination = await _pair(tenant, config, request.source, request.destination)
+    events = await activities.pages(tenant).count({"cID": source["_id"]})
+    placed = await orders.pages(tenant).count({"cID": source["_id"]})
     now = datetime.now(UTC)
     doc = stamp(
         _with_history(source, destination, merged_document(source, destination, chosen), now, None), now
@@ -182,18 +186,13 @@ async def preview_merge(
 
 
 async def merge_contacts(
-    tenant: Tenant,
-    config: AccountConfig,
-    source_ref: str,
-    destination_ref: str,
-    options: Mapping[str, str | None],
-    api_key: str | None = None,
+    tenant: Tenant, config: AccountConfig, request: MergeRequest, api_key: str | None = None
 ) -> MergeResult:
-    chosen = check_options(options)
+    chosen = check_options(request.options)
     outcome: dict[str, MergeResult] = {}
 
     async def merge(session: Any) -> None:
-        source, destination = await _pair(tenant, config, source_ref, destination_ref, session)
+        source, destination = await _pair(tenant, config, request.source, request.destination, session)
         src, dst = source["_id"], destination["_id"]
         now = datetime.now(UTC)
         merged = merged_document(source, destination, chosen)

@@ -8,7 +8,7 @@ import strawberry
 
 from app.graphql_errors import Payload
 
-from .merge import MergeResult
+from .merge import MergeRequest, MergeResult
 from .types import Contact
 
 
@@ -90,6 +90,9 @@ class ContactMergeInput:
     options: MergeOptionsInput = strawberry.field(
         description="What survives of each side; all nine are required."
     )
+
+    def to_request(self) -> MergeRequest:
+        return MergeRequest(self.source_contact, self.destination_contact, self.options.to_options())
 
 
 @strawberry.type(description="The result of contactMerge (or its preview).")

@@ -124,14 +124,8 @@ class ContactMutations:
     @user_errors_in(ContactMergePayload)
     async def contact_merge(self, info: Info, input: ContactMergeInput) -> ContactMergePayload:
         ctx = info.context
-        result = await merge_contacts(
-            ctx.tenant,
-            await ctx.config(),
-            input.source_contact,
-            input.destination_contact,
-            input.options.to_options(),
-            api_key=info.context.principal.key_name or None,
-        )
+        api_key = ctx.principal.key_name or None
+        result = await merge_contacts(ctx.tenant, await ctx.config(), input.to_request(), api_key)
         return ContactMergePayload.of(result)
 
     @strawberry.mutation(

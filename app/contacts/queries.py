@@ -41,14 +41,7 @@ class ContactQueries:
     @user_errors_in(ContactMergePayload)
     async def contact_merge_preview(self, info: Info, input: ContactMergeInput) -> ContactMergePayload:
         ctx = info.context
-        result = await preview_merge(
-            ctx.tenant,
-            await ctx.config(),
-            input.source_contact,
-            input.destination_contact,
-            input.options.to_options(),
-        )
-        return ContactMergePayload.of(result)
+        return ContactMergePayload.of(await preview_merge(ctx.tenant, await ctx.config(), input.to_request()))
 
     @strawberry.field(
         description="Contacts matching `where` and `audience`, sorted and paged (at most 10,000 a page).",

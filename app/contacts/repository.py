@@ -9,6 +9,7 @@ from bson import ObjectId
 from pymongo.errors import BulkWriteError
 
 from app.db import CONTACT_ALIASES, CONTACTS, MAX_TIME, Document, raises_duplicate_key
+from app.pagination import PageSource
 from app.tenant import Tenant
 
 if TYPE_CHECKING:
@@ -37,14 +38,8 @@ async def add_alias(tenant: Tenant, merged: ObjectId, survivor: ObjectId, sessio
     await aliases.insert_one({"cID": merged, "survivor": survivor}, session=session)
 
 
-async def find_page(
-    tenant: Tenant, query: Document, sort: list[tuple[str, int]], limit: int
-) -> list[Document]:
-    return await tenant[CONTACTS].find_page(query, sort, limit)
-
-
-async def count(tenant: Tenant, query: Document) -> int:
-    return await tenant[CONTACTS].count(query)
+def pages(tenant: Tenant) -> PageSource:
+    return tenant[CONTACTS].pages()
 
 
 async def insert_many(tenant: Tenant, docs: Sequence[Document]) -> list[ObjectId]:
@@ -136,29 +131,21 @@ async def find_survivors(tenant: Tenant, cids: Sequence[ObjectId]) -> dict[Objec
     return {d["cID"]: d["survivor"] async for d in cursor}
 
 
-async def pipeline_page(
-    tenant: Tenant,
-    query: Document,
-    sort: list[tuple[str, int]],
-    limit: int,
-    *,
-    pipeline: ContactPipeline,
-) -> list[Document]:
-    """find_page for contacts selected by an aggregation (e.g. activity conditions);
+class PipelinePages:
+    """The pages of contacts an aggregation selects (e.g. activity conditions); the page's
     ``query`` (a seek filter) applies after it."""
-    stages = [
-        *pipeline.stages,
-        {"$match": query},
-        {"$sort": dict(sort)},
-        {"$limit": limit},
-    ]
-    return await (await tenant[pipeline.collection].aggregate(stages)).to_list()
 
+    def __init__(self, tenant: Tenant, pipeline: ContactPipeline) -> None:
+        self._collection, self._stages = tenant[pipeline.collection], pipeline.stages
 
-async def pipeline_count(tenant: Tenant, query: Document, *, pipeline: ContactPipeline) -> int:
-    stages = [*pipeline.stages, {"$match": query}, {"$count": "n"}]
-    result = await (await tenant[pipeline.collection].aggregate(stages)).to_list()
-    return int(result[0]["n"]) if result else 0
+    async def find_page(self, query: Document, sort: list[tuple[str, int]], limit: int) -> list[Document]:
+        stages = [*self._stages, {"$match": query}, {"$sort": dict(sort)}, {"$limit": limit}]
+        return await (await self._collection.aggregate(stages)).to_list()
+
+    async def count(self, query: Document) -> int:
+        stages = [*self._stages, {"$match": query}, {"$count": "n"}]
+        result = await (await self._collection.aggregate(stages)).to_list()
+        return int(result[0]["n"]) if result else 0
 
 
 async def watch_contact(tenant: Tenant, cid: ObjectId) -> AsyncIterator[Document]:

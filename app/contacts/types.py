@@ -301,6 +301,12 @@ def _nested_query(
 ContactConnection = Connection[Contact]
 
 
+async def contact_by_id(info: Info, cid: Any) -> Contact | None:
+    """The contact of this cID (an activity's or order's), through the request's loader."""
+    doc = await info.context.loaders.of(ContactByIdLoader).load(cid)
+    return Contact.from_doc(doc) if doc else None
+
+
 # -- inputs ---------------------------------------------------------------------------
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from app.account.config import AccountConfig
 from app.db import Document, DuplicateKey
 from app.errors import DomainError, ErrorCode, Problem
-from app.sizes import MAX_CONTACT_BYTES, bson_size, describe_bytes
+from app.sizes import MAX_CONTACT_BYTES, over_limit
 from app.tenant import Tenant
 
 from . import repository
@@ -120,14 +120,10 @@ def duplicate_error(exc: DuplicateKey, path: tuple[str, ...]) -> DomainError:
 def check_size(doc: Document, path: tuple[str, ...]) -> None:
     """A contact past MAX_CONTACT_BYTES is refused before it is written (the driver would
     fail with DocumentTooLarge at 16 MiB, and such a contact slows every read of it)."""
-    size = bson_size(doc)
-    if size > MAX_CONTACT_BYTES:
-        raise DomainError.one(
-            ErrorCode.VALIDATION_ERROR,
-            f"The contact would take {describe_bytes(size)}; a contact is at most "
-            f"{describe_bytes(MAX_CONTACT_BYTES)} (attributes, channels, cart and supplements together)",
-            path,
-        )
+    problem = over_limit(doc, MAX_CONTACT_BYTES, "contact")
+    if problem is not None:
+        detail = "(attributes, channels, cart and supplements together)"
+        raise DomainError.one(ErrorCode.VALIDATION_ERROR, f"{problem[0].upper()}{problem[1:]} {detail}", path)
 
 
 def stamp(doc: Document, now: datetime) -> Document:

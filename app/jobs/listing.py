@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from functools import partial
 
 from app.db import Document
 from app.pagination import Page, SortKey, fetch_page
@@ -29,13 +28,12 @@ async def list_jobs(
 ) -> tuple[Page, Callable[[], Awaitable[int]]]:
     """A page of the account's jobs, newest first, and a counter of all matches."""
     query = where.query() if where else {}
-    find, count = partial(repository.find_page, tenant), partial(repository.count, tenant)
-    return await fetch_page(find, count, query, SortKey("createdAt", descending=True), first, after)
+    newest = SortKey("createdAt", descending=True)
+    return await fetch_page(repository.pages(tenant), query, newest, first, after)
 
 
 async def list_reports(
     tenant: Tenant, sort: SortKey, first: int | None, after: str | None
 ) -> tuple[Page, Callable[[], Awaitable[int]]]:
     """A page of the account's activity reports in ``sort`` order, and a counter."""
-    find, count = partial(repository.reports_page, tenant), partial(repository.reports_count, tenant)
-    return await fetch_page(find, count, {}, sort, first, after)
+    return await fetch_page(repository.report_pages(tenant), {}, sort, first, after)

@@ -12,6 +12,7 @@ from bson import Binary, ObjectId
 from pymongo import ReturnDocument
 
 from app.db import ACTIVITY_REPORTS, JOBS, Document
+from app.pagination import PageSource
 from app.tenant import Tenant
 
 RETENTION = timedelta(days=10)
@@ -52,14 +53,8 @@ async def get(tenant: Tenant, job_id: ObjectId) -> Document | None:
     return await tenant[JOBS].find_one({"_id": job_id})
 
 
-async def find_page(
-    tenant: Tenant, query: Document, sort: list[tuple[str, int]], limit: int
-) -> list[Document]:
-    return await tenant[JOBS].find_page(query, sort, limit)
-
-
-async def count(tenant: Tenant, query: Document) -> int:
-    return await tenant[JOBS].count(query)
+def pages(tenant: Tenant) -> PageSource:
+    return tenant[JOBS].pages()
 
 
 async def heartbeat(
@@ -220,14 +215,8 @@ async def delete_report(tenant: Tenant, report_id: ObjectId) -> None:
     await tenant[ACTIVITY_REPORTS].delete_one({"_id": report_id})
 
 
-async def reports_page(
-    tenant: Tenant, query: Document, sort: list[tuple[str, int]], limit: int
-) -> list[Document]:
-    return await tenant[ACTIVITY_REPORTS].find_page(query, sort, limit)
-
-
-async def reports_count(tenant: Tenant, query: Document) -> int:
-    return await tenant[ACTIVITY_REPORTS].count(query)
+def report_pages(tenant: Tenant) -> PageSource:
+    return tenant[ACTIVITY_REPORTS].pages()
 
 
 async def jobs_by_node_ids(tenant: Tenant, node_ids: Sequence[str]) -> list[Document | None]:

@@ -57,6 +57,7 @@ def _base_url(info: Info) -> str:
 class Job(DocNode):
     node_id: relay.NodeID[str]
     doc: strawberry.Private[Document]
+    lookup = repository.jobs_by_node_ids
 
     @strawberry.field(description="Import, profile export or activity report.")
     def kind(self) -> JobKind:
@@ -125,10 +126,6 @@ class Job(DocNode):
             return f"{_base_url(info)}/downloads/reports/{self.doc['input']['reportId']}/aggregated.csv"
         return None
 
-    @classmethod
-    async def docs_for(cls, info: Info, node_ids: list[str]) -> list[Document | None]:
-        return await repository.jobs_by_node_ids(info.context.tenant, node_ids)
-
 
 JobConnection = Connection[Job]
 
@@ -144,6 +141,7 @@ class ReportStatus(Enum):
 class ActivityReport(DocNode):
     node_id: relay.NodeID[str]
     doc: strawberry.Private[Document]
+    lookup = repository.reports_by_node_ids
 
     @strawberry.field(description="The report's title (1-200 characters).")
     def title(self) -> str:
@@ -211,10 +209,6 @@ class ActivityReport(DocNode):
         job_id = self.doc.get("jobId")
         doc = await info.context.loaders.of(JobByIdLoader).load(job_id) if job_id else None
         return Job.from_doc(doc) if doc else None
-
-    @classmethod
-    async def docs_for(cls, info: Info, node_ids: list[str]) -> list[Document | None]:
-        return await repository.reports_by_node_ids(info.context.tenant, node_ids)
 
 
 ActivityReportConnection = Connection[ActivityReport]
