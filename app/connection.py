@@ -108,6 +108,33 @@ class DocNode(relay.Node):
         return [cls.from_doc(d) if d else None for d in await cls.docs_for(info, node_ids)]
 
 
+def doc_field(
+    key: str,
+    graphql_type: Any,
+    *,
+    required: bool = False,
+    convert: Callable[[Any], Any] | None = None,
+    **field: Any,
+) -> Any:
+    """A field of ``graphql_type`` that is the stored document's ``key`` (None when absent,
+    or, with ``required``, an error), passed through ``convert`` if given; ``field`` are
+    strawberry.field's options. It is declared like a resolver method (no annotation), so
+    that it keeps its place among them in the schema:
+    ``created_at = doc_field("createdAt", DateTime, required=True, description=...)``."""
+
+    def read(self: Any) -> Any:
+        value = self.doc[key] if required else self.doc.get(key)
+        return convert(value) if convert is not None else value
+
+    read.__annotations__["return"] = graphql_type
+    return strawberry.field(resolver=read, **field)
+
+
+def as_list(value: Any) -> list[Any]:
+    """A stored array as a list (an absent one: empty), for ``doc_field``'s ``convert``."""
+    return list(value or [])
+
+
 # -- projections: read only the stored fields a connection's selection needs ------------
 
 Stored = Mapping[str, tuple[str, ...]]

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
 
-from app.connection import Connection, DocNode, Stored, then
+from app.connection import Connection, DocNode, Stored, as_list, doc_field, then
 from app.context import Info
 from app.db import Document
 from app.inputs import DateTimeFilter, KeyedValueFilter
@@ -120,29 +120,29 @@ class Activity(DocNode):
     doc: strawberry.Private[Document]
     lookup = repository.find_by_node_ids
 
-    @strawberry.field(description="The contact's id.", name="cID")
-    def cid(self) -> str:
-        return str(self.doc["cID"])
+    cid = doc_field("cID", str, description="The contact's id.", name="cID", required=True, convert=str)
 
-    @strawberry.field(description="What happened: a reserved action (open, click, ...) or a custom one.")
-    def action(self) -> str:
-        return str(self.doc["action"])
+    action = doc_field(
+        "action",
+        str,
+        description="What happened: a reserved action (open, click, ...) or a custom one.",
+        required=True,
+        convert=str,
+    )
 
-    @strawberry.field(description="When it happened (UTC).")
-    def ats(self) -> DateTime:
-        return cast(DateTime, self.doc["ats"])
+    ats = doc_field("ats", DateTime, description="When it happened (UTC).", required=True)
 
     @strawberry.field(description="The event's properties (keys that could not be stored were stripped).")
     def properties(self) -> JSON:
         return JSON(self.doc.get("properties") or {})
 
-    @strawberry.field(description="The message contact id of a message activity.", name="mcID")
-    def mc_id(self) -> str | None:
-        return self.doc.get("mcID")
+    mc_id = doc_field(
+        "mcID", str | None, description="The message contact id of a message activity.", name="mcID"
+    )
 
-    @strawberry.field(description="The channel it happened on (email, sms, push...).")
-    def channel(self) -> str | None:
-        return self.doc.get("channel")
+    channel = doc_field(
+        "channel", str | None, description="The channel it happened on (email, sms, push...)."
+    )
 
     @strawberry.field(description="The Constant Contact tracking type, where one applies.")
     def tracking_type(self) -> TrackingType | None:
@@ -159,9 +159,12 @@ class Activity(DocNode):
             return None
         return then(info.context.loaders.of(MessageByIdLoader).load(message_id), _message)
 
-    @strawberry.field(description="Property keys whose value is not of the property's recorded type.")
-    def unsearchable_properties(self) -> list[str]:
-        return list(self.doc.get("unsearchable") or [])
+    unsearchable_properties = doc_field(
+        "unsearchable",
+        list[str],
+        description="Property keys whose value is not of the property's recorded type.",
+        convert=as_list,
+    )
 
     @strawberry.field(description="The contact, loaded only when selected (batched per request).")
     async def contact(self, info: Info) -> Annotated[Contact, strawberry.lazy("app.contacts.types")] | None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, cast
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
 
-from app.connection import Connection, DocNode, Stored
+from app.connection import Connection, DocNode, Stored, doc_field
 from app.context import Info
 from app.db import Document
 from app.scalars import JSON, DateTime
@@ -110,29 +110,28 @@ class Order(DocNode):
     doc: strawberry.Private[Document]
     lookup = repository.find_by_node_ids
 
-    @strawberry.field(description="The shop's order id (unique in the account).", name="orderID")
-    def order_id(self) -> str:
-        return str(self.doc["orderID"])
+    order_id = doc_field(
+        "orderID",
+        str,
+        description="The shop's order id (unique in the account).",
+        name="orderID",
+        required=True,
+        convert=str,
+    )
 
-    @strawberry.field(description="The contact's id.", name="cID")
-    def cid(self) -> str:
-        return str(self.doc["cID"])
+    cid = doc_field("cID", str, description="The contact's id.", name="cID", required=True, convert=str)
 
-    @strawberry.field(description="When it was placed.")
-    def purchase_date(self) -> DateTime:
-        return cast(DateTime, self.doc["purchaseDate"])
+    purchase_date = doc_field("purchaseDate", DateTime, description="When it was placed.", required=True)
 
-    @strawberry.field(description="The shop's status of the order.")
-    def status(self) -> str | None:
-        return self.doc.get("status")
+    status = doc_field("status", str | None, description="The shop's status of the order.")
 
     @strawberry.field(description="The items ordered.")
     def items(self) -> list[LineItem]:
         return [LineItem.from_doc(i) for i in self.doc.get("items") or []]
 
-    @strawberry.field(description="The sum of qty x itemPrice over the items.")
-    def total_amount(self) -> float | None:
-        return self.doc.get("totalAmount")
+    total_amount = doc_field(
+        "totalAmount", float | None, description="The sum of qty x itemPrice over the items."
+    )
 
     @strawberry.field(description="Where it ships.")
     def shipping_address(self) -> ShippingAddress | None:
@@ -148,9 +147,7 @@ class Order(DocNode):
             country=a.get("country"),
         )
 
-    @strawberry.field(description="Further properties of the order.")
-    def properties(self) -> JSON | None:
-        return self.doc.get("properties")
+    properties = doc_field("properties", JSON | None, description="Further properties of the order.")
 
     @strawberry.field(description="The contact who placed it.")
     async def contact(self, info: Info) -> Annotated[Contact, strawberry.lazy("app.contacts.types")] | None:

@@ -4,12 +4,11 @@ channel's subscribeStatus or invalid flag, paged oldest first."""
 from __future__ import annotations
 
 from enum import Enum
-from typing import cast
 
 import strawberry
 from strawberry import relay
 
-from app.connection import Connection
+from app.connection import Connection, doc_field
 from app.db import Document
 from app.pagination import SortKey, page_of_list
 from app.scalars import DateTime
@@ -45,9 +44,7 @@ class ConsentChangeSource:
 class ConsentChange:
     doc: strawberry.Private[Document]
 
-    @strawberry.field(description="When it changed.")
-    def at(self) -> DateTime:
-        return cast(DateTime, self.doc["at"])
+    at = doc_field("at", DateTime, description="When it changed.", required=True)
 
     @strawberry.field(name="from", description="Before; null when the channel appeared.")
     def from_(self) -> ChannelConsent | None:
@@ -72,21 +69,30 @@ class ConsentChange:
             api_key=source.get("apiKey"),
         )
 
-    @strawberry.field(name="mcID", description="The message an unsubscribe was attributed to.")
-    def mc_id(self) -> str | None:
-        return self.doc.get("mcID")
+    mc_id = doc_field(
+        "mcID", str | None, name="mcID", description="The message an unsubscribe was attributed to."
+    )
 
-    @strawberry.field(description="True when forceSubscribe turned an unsubscribed channel subscribed.")
-    def forced(self) -> bool:
-        return bool(self.doc.get("forced"))
+    forced = doc_field(
+        "forced",
+        bool,
+        description="True when forceSubscribe turned an unsubscribed channel subscribed.",
+        convert=bool,
+    )
 
-    @strawberry.field(description="True for an entry of a contact merged into this one (see mergedFrom).")
-    def merged(self) -> bool:
-        return bool(self.doc.get("merged"))
+    merged = doc_field(
+        "merged",
+        bool,
+        description="True for an entry of a contact merged into this one (see mergedFrom).",
+        convert=bool,
+    )
 
-    @strawberry.field(name="mergedFrom", description="The cID of the merged contact the entry came from.")
-    def merged_from(self) -> str | None:
-        return self.doc.get("mergedFrom")
+    merged_from = doc_field(
+        "mergedFrom",
+        str | None,
+        name="mergedFrom",
+        description="The cID of the merged contact the entry came from.",
+    )
 
 
 def _consent(state: Document | None) -> ChannelConsent | None:

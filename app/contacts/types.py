@@ -22,7 +22,7 @@ from app.activities.types import (
 from app.auth import ScopeName, requires
 from app.commerce.loaders import OrdersByContactLoader
 from app.commerce.types import ORDER_FIELDS, Cart, Order, OrderConnection
-from app.connection import Connection, DocNode, NodeT, ParentPage, node_projection, then
+from app.connection import Connection, DocNode, NodeT, ParentPage, as_list, doc_field, node_projection, then
 from app.contacts.loaders import ContactByIdLoader
 from app.context import Info
 from app.db import Document, object_id
@@ -160,9 +160,9 @@ class Contact(DocNode):
             value = value.get(part)
         return JSON(value) if value is not None else None
 
-    @strawberry.field(description="Keys of the lists the contact is a member of.")
-    def lists(self) -> list[str]:
-        return list(self.doc.get("lists") or [])
+    lists = doc_field(
+        "lists", list[str], description="Keys of the lists the contact is a member of.", convert=as_list
+    )
 
     @strawberry.field(description="The contact's cart; null when it has none.")
     def cart(self) -> Cart | None:
@@ -172,13 +172,9 @@ class Contact(DocNode):
     def supplements(self) -> JSON:
         return JSON(self.doc.get("supplements") or {})
 
-    @strawberry.field(description="When the contact was created.")
-    def created_at(self) -> DateTime | None:
-        return self.doc.get("createdAt")
+    created_at = doc_field("createdAt", DateTime | None, description="When the contact was created.")
 
-    @strawberry.field(description="When the contact last changed.")
-    def last_modified(self) -> DateTime | None:
-        return self.doc.get("lastModified")
+    last_modified = doc_field("lastModified", DateTime | None, description="When the contact last changed.")
 
     @strawberry.field(description="cIDs of the contacts merged into this one (they resolve to it).")
     def merged_from(self) -> list[str]:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import cast
 
 import strawberry
 from strawberry import relay
 
-from app.connection import Connection, DocNode
+from app.connection import Connection, DocNode, as_list, doc_field
 from app.context import Info
 from app.db import Document
 from app.scalars import JSON, DateTime
@@ -84,29 +83,24 @@ class Job(DocNode):
             list_count=c.get("listCount", 0),
         )
 
-    @strawberry.field(description="Messages describing error conditions (the first 100).")
-    def errors(self) -> list[str]:
-        return list(self.doc.get("errors") or [])
+    errors = doc_field(
+        "errors",
+        list[str],
+        description="Messages describing error conditions (the first 100).",
+        convert=as_list,
+    )
 
-    @strawberry.field(description="The import's file name, when given.")
-    def source_file_name(self) -> str | None:
-        return self.doc.get("sourceFileName")
+    source_file_name = doc_field(
+        "sourceFileName", str | None, description="The import's file name, when given."
+    )
 
-    @strawberry.field(description="When it was created.")
-    def created_at(self) -> DateTime:
-        return cast(DateTime, self.doc["createdAt"])
+    created_at = doc_field("createdAt", DateTime, description="When it was created.", required=True)
 
-    @strawberry.field(description="When a worker started it.")
-    def started_at(self) -> DateTime | None:
-        return self.doc.get("startedAt")
+    started_at = doc_field("startedAt", DateTime | None, description="When a worker started it.")
 
-    @strawberry.field(description="When it finished.")
-    def completed_at(self) -> DateTime | None:
-        return self.doc.get("completedAt")
+    completed_at = doc_field("completedAt", DateTime | None, description="When it finished.")
 
-    @strawberry.field(description="Its last progress.")
-    def updated_at(self) -> DateTime:
-        return cast(DateTime, self.doc["updatedAt"])
+    updated_at = doc_field("updatedAt", DateTime, description="Its last progress.", required=True)
 
     @strawberry.field(description="What the job produced (counts, ids).")
     def result(self) -> JSON:
@@ -143,13 +137,11 @@ class ActivityReport(DocNode):
     doc: strawberry.Private[Document]
     lookup = repository.reports_by_node_ids
 
-    @strawberry.field(description="The report's title (1-200 characters).")
-    def title(self) -> str:
-        return str(self.doc["title"])
+    title = doc_field(
+        "title", str, description="The report's title (1-200 characters).", required=True, convert=str
+    )
 
-    @strawberry.field(description="Marked as a favourite.")
-    def favorite(self) -> bool:
-        return bool(self.doc.get("favorite"))
+    favorite = doc_field("favorite", bool, description="Marked as a favourite.", convert=bool)
 
     @strawberry.field(description="PENDING until its job completes, then COMPLETED or FAILED.")
     def status(self) -> ReportStatus:
@@ -159,37 +151,33 @@ class ActivityReport(DocNode):
     def status_code(self) -> int | None:
         return {"PENDING": 1, "COMPLETED": 2}.get(self.doc["status"])
 
-    @strawberry.field(description="Why it FAILED, in words a person can act on.")
-    def failure_reason(self) -> str | None:
-        return self.doc.get("failureReason")
+    failure_reason = doc_field(
+        "failureReason", str | None, description="Why it FAILED, in words a person can act on."
+    )
 
     @strawberry.field(description="The criteria, user type and dates it was created with.")
     def filters(self) -> JSON:
         return JSON(self.doc.get("filters") or {})
 
-    @strawberry.field(description="The aggregated CSV's columns, in order.")
-    def selected_fields(self) -> list[str]:
-        return list(self.doc.get("selectedFields") or [])
+    selected_fields = doc_field(
+        "selectedFields", list[str], description="The aggregated CSV's columns, in order.", convert=as_list
+    )
 
-    @strawberry.field(description="The detailed CSV includes custom events.")
-    def include_behavior(self) -> bool:
-        return bool(self.doc.get("includeBehavior"))
+    include_behavior = doc_field(
+        "includeBehavior", bool, description="The detailed CSV includes custom events.", convert=bool
+    )
 
-    @strawberry.field(description="Rows of the aggregated CSV (contacts), once completed.")
-    def row_count(self) -> int | None:
-        return self.doc.get("rowCount")
+    row_count = doc_field(
+        "rowCount", int | None, description="Rows of the aggregated CSV (contacts), once completed."
+    )
 
-    @strawberry.field(description="Rows of the detailed CSV (activities), once completed.")
-    def detailed_row_count(self) -> int | None:
-        return self.doc.get("detailedRowCount")
+    detailed_row_count = doc_field(
+        "detailedRowCount", int | None, description="Rows of the detailed CSV (activities), once completed."
+    )
 
-    @strawberry.field(description="When it was created.")
-    def created_at(self) -> DateTime:
-        return cast(DateTime, self.doc["createdAt"])
+    created_at = doc_field("createdAt", DateTime, description="When it was created.", required=True)
 
-    @strawberry.field(description="When its job completed.")
-    def completed_at(self) -> DateTime | None:
-        return self.doc.get("completedAt")
+    completed_at = doc_field("completedAt", DateTime | None, description="When its job completed.")
 
     @strawberry.field(description="One row per contact (authenticated download), once completed.")
     def aggregated_csv_url(self, info: Info) -> str | None:
