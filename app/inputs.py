@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import dataclasses
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import strawberry
 from strawberry.utils.str_converters import to_camel_case
 
 from app.query import TimeRange
 from app.scalars import JSON, DateTime
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+Data = TypeVar("Data", bound="DataclassInstance")
+
+
+def copy_into(data_type: type[Data], source: Any, **given: Any) -> Data:
+    """A use case's value (the dataclass ``data_type``) from a GraphQL input: each of its
+    fields not ``given`` is the input's attribute of the same name, as it is (a field the
+    input lacks keeps its default)."""
+    names = (f.name for f in dataclasses.fields(data_type) if f.init and f.name not in given)
+    return data_type(**{n: getattr(source, n) for n in names if hasattr(source, n)}, **given)
 
 
 @strawberry.enum(description="Sort direction.")

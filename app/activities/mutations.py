@@ -7,6 +7,7 @@ import strawberry
 from app.auth import Principal, ScopeName, requires
 from app.context import Info
 from app.graphql_errors import Payload, UserError, user_errors_in
+from app.inputs import copy_into
 from app.scalars import DateTime, Properties
 
 from .messages import MessageData, record_message
@@ -50,16 +51,8 @@ class EventInput:
     )
 
     def to_data(self) -> EventData:
-        return EventData(
-            contact=self.contact,
-            identifier=(self.identifier.key, self.identifier.value) if self.identifier else None,
-            action=self.action,
-            ats=self.ats,
-            properties=self.properties,
-            mc_id=self.mc_id,
-            channel=self.channel,
-            idempotency_key=self.idempotency_key,
-        )
+        identifier = (self.identifier.key, self.identifier.value) if self.identifier else None
+        return copy_into(EventData, self, identifier=identifier)
 
 
 @strawberry.type(description="The result of eventRecord.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from app.inputs import DateTimeFilter
+from app.inputs import DateTimeFilter, copy_into
 from app.scalars import JSON, DateTime
 
 from .cart import CartData, LineItemData
@@ -27,20 +27,7 @@ class LineItemInput:
     attr: JSON | None = strawberry.field(default=None, description="Product attributes (size, colour...).")
 
     def to_data(self) -> LineItemData:
-        return LineItemData(
-            product_id=self.product_id,
-            sku=self.sku,
-            category=self.category,
-            name=self.name,
-            qty=self.qty,
-            item_price=self.item_price,
-            amount=self.amount,
-            description=self.description,
-            url=self.url,
-            images=tuple(self.images or ()),
-            properties=self.properties,
-            attr=self.attr,
-        )
+        return copy_into(LineItemData, self, images=tuple(self.images or ()))
 
 
 @strawberry.input(description="The whole cart; it replaces the current one.")
@@ -58,13 +45,7 @@ class CartInput:
     items: list[LineItemInput] = strawberry.field(description="The items (replacing the cart's).")
 
     def to_data(self) -> CartData:
-        return CartData(
-            items=tuple(i.to_data() for i in self.items),
-            mc_id=self.mc_id,
-            customer_id=self.customer_id,
-            link_id=self.link_id,
-            url=self.url,
-        )
+        return copy_into(CartData, self, items=tuple(i.to_data() for i in self.items))
 
 
 @strawberry.input(description="Where an order ships.")
@@ -100,15 +81,8 @@ class OrderInput:
             a = self.shipping_address
             address = {"name": a.name, "address": a.address, "city": a.city, "state": a.state,
                        "postalCode": a.postal_code, "country": a.country}  # fmt: skip
-        return OrderData(
-            contact=self.contact,
-            order_id=self.order_id,
-            purchase_date=self.purchase_date,
-            status=self.status,
-            items=tuple(i.to_data() for i in self.items),
-            total_amount=self.total_amount,
-            shipping_address=address,
-            properties=self.properties,
+        return copy_into(
+            OrderData, self, items=tuple(i.to_data() for i in self.items), shipping_address=address
         )
 
 

@@ -12,6 +12,7 @@ from app.contacts.inputs import ContactInput
 from app.db import object_id
 from app.errors import ErrorCode
 from app.graphql_errors import InputError
+from app.inputs import copy_into
 from app.scalars import JSON, DateTimeOrTimestamp
 
 from .destinations import DestinationData
@@ -100,16 +101,7 @@ class ExportDestinationInput:
     )
 
     def to_data(self) -> DestinationData:
-        return DestinationData(
-            type=str(self.type.value),
-            server=self.server,
-            port=self.port,
-            username=self.username,
-            password=self.password,
-            key=self.key,
-            path=self.path,
-            host_key=self.host_key,
-        )
+        return copy_into(DestinationData, self, type=str(self.type.value))
 
 
 @strawberry.input(
