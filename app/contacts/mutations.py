@@ -40,10 +40,7 @@ class ContactPayload(Payload):
 
 
 @strawberry.type(description="The result of contactUpsert: the contact and whether it is new.")
-class ContactUpsertPayload(Payload):
-    contact: Contact | None = strawberry.field(
-        default=None, description="The contact after the write; null on failure."
-    )
+class ContactUpsertPayload(ContactPayload):
     created: bool = strawberry.field(default=False, description="True when the contact was created.")
 
 
@@ -58,18 +55,12 @@ class ContactDeletePayload(Payload):
 
 
 @strawberry.type(description="The result of contactUnsubscribe.")
-class ContactUnsubscribePayload(Payload):
-    contact: Contact | None = strawberry.field(
-        default=None, description="The contact after the write; null on failure."
-    )
+class ContactUnsubscribePayload(ContactPayload):
     changed: bool = strawberry.field(default=False, description="False when it was already unsubscribed.")
 
 
 @strawberry.type(description="The result of supplementDelete.")
-class SupplementDeletePayload(Payload):
-    contact: Contact | None = strawberry.field(
-        default=None, description="The contact after the write; null on failure."
-    )
+class SupplementDeletePayload(ContactPayload):
     deleted: bool = strawberry.field(default=False, description="False when the contact had no such key.")
 
 
