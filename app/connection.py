@@ -7,6 +7,7 @@ it for free from the batched aggregation that fetched its page).
 from __future__ import annotations
 
 import asyncio
+import operator
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
@@ -122,9 +123,20 @@ def doc_field(
     that it keeps its place among them in the schema:
     ``created_at = doc_field("createdAt", DateTime, required=True, description=...)``."""
 
-    def read(self: Any) -> Any:
-        value = self.doc[key] if required else self.doc.get(key)
-        return convert(value) if convert is not None else value
+    # One small function per kind (no test per call: these run for every object rendered).
+    if convert is None and required:
+
+        def read(self: Any) -> Any:
+            return self.doc[key]
+    elif convert is None:
+
+        def read(self: Any) -> Any:
+            return self.doc.get(key)
+    else:
+        converted, get = convert, (operator.itemgetter(key) if required else lambda doc: doc.get(key))
+
+        def read(self: Any) -> Any:
+            return converted(get(self.doc))
 
     read.__annotations__["return"] = graphql_type
     return strawberry.field(resolver=read, **field)
