@@ -223,6 +223,28 @@ def then(loaded: Awaitable[T], shape: Callable[[T], R]) -> R:
     return cast(R, out)
 
 
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class SharedLoader(DataLoader[K, V]):
+    """A DataLoader whose shaped loads are made once per key and shared: the many objects
+    of a response that load one key (the activities of one message) wait on one future,
+    not one future and one callback each."""
+
+    def __init__(self, load_fn: Callable[[list[K]], Awaitable[list[V]]]) -> None:
+        super().__init__(load_fn=load_fn)
+        self._shaped: dict[K, Any] = {}
+
+    def load_shaped(self, key: K, shape: Callable[[V], R]) -> R:
+        """``then(self.load(key), shape)``, the same future for every call with ``key``
+        (``shape`` must be the same function for a key)."""
+        shaped = self._shaped.get(key)
+        if shaped is None:
+            shaped = self._shaped[key] = then(self.load(key), shape)
+        return cast(R, shaped)
+
+
 ParentPage = tuple[list[dict[str, Any]], int]
 
 

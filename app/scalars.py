@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NewType
 
+import bson.tz_util
 import strawberry
 from bson import ObjectId
 from strawberry.types.scalar import ScalarDefinition
@@ -48,15 +49,17 @@ def parse_datetime_or_timestamp(value: object) -> datetime:
 
 
 def format_datetime(value: datetime) -> str:
-    """ISO 8601 in UTC with milliseconds: ``2025-01-09T17:47:43.000Z``."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    elif value.utcoffset() != _ZERO:  # stored values are UTC already: no conversion for them
+    """ISO 8601 in UTC with milliseconds: ``2025-01-09T17:47:43.000Z``. A naive value is
+    taken as UTC. Stored values are UTC already (the driver's ``utc``): no conversion and
+    no call of its Python ``utcoffset`` for them, once per date rendered."""
+    zone = value.tzinfo
+    if zone is not None and zone is not _DRIVER_UTC and zone is not UTC and value.utcoffset() != _ZERO:
         value = value.astimezone(UTC)
-    return value.isoformat(timespec="milliseconds")[:23] + "Z"
+    return value.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 _ZERO = timedelta(0)
+_DRIVER_UTC = bson.tz_util.utc
 
 
 def to_json_value(value: Any) -> Any:

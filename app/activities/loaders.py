@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from strawberry.dataloader import DataLoader
-
-from app.connection import PageByParentLoader, ParentPage
+from app.connection import PageByParentLoader, ParentPage, SharedLoader
 from app.db import Document
 from app.pagination import PerParentQuery
 from app.tenant import Tenant
@@ -24,7 +22,7 @@ class ActivitiesByContactLoader(PageByParentLoader):
         super().__init__(fetch)
 
 
-class MessageByIdLoader(DataLoader[Any, Document | None]):
+class MessageByIdLoader(SharedLoader[Any, Document | None]):
     """message id → message (campaign) document; one query per batch."""
 
     def __init__(self, tenant: Tenant) -> None:
@@ -32,4 +30,4 @@ class MessageByIdLoader(DataLoader[Any, Document | None]):
             by_id = {d["_id"]: d for d in await repository.find_messages(tenant, ids)}
             return [by_id.get(i) for i in ids]
 
-        super().__init__(load_fn=load)
+        super().__init__(load)

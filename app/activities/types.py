@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry import relay
 
-from app.connection import Connection, DocNode, Stored, as_list, doc_field, then
+from app.connection import Connection, DocNode, Stored, as_list, doc_field
 from app.context import Info
 from app.db import Document
 from app.inputs import DateTimeFilter, KeyedValueFilter
@@ -157,7 +157,7 @@ class Activity(DocNode):
         message_id = self.doc.get("messageId")
         if message_id is None:
             return None
-        return then(info.context.loaders.of(MessageByIdLoader).load(message_id), _message)
+        return info.context.loaders.of(MessageByIdLoader).load_shaped(message_id, _message)
 
     unsearchable_properties = doc_field(
         "unsearchable",

@@ -17,7 +17,6 @@ every recorded outcome (``fallback``).
 from __future__ import annotations
 
 import asyncio
-from functools import partial
 from typing import Any, cast
 
 from graphql import GraphQLObjectType, MiddlewareManager, OperationType
@@ -137,10 +136,16 @@ class _Prepared:
             self.info_parameter = resolver.info_parameter
 
 
+_Waiting = tuple["planner.FieldPlan", Any, dict[str, Any], Path]
+"""A field waiting for its value: the plan, its source object, the dict it goes in, its path."""
+
+
 class _Run:
     """One compiled execution. ``outstanding`` counts the calls not settled yet."""
 
-    __slots__ = ("abandoned", "executor", "is_awaitable", "memo", "outstanding", "prepared", "waiter")
+    __slots__ = (
+        "abandoned", "executor", "is_awaitable", "memo", "outstanding", "prepared", "waiter", "waiting"
+    )  # fmt: skip
 
     def __init__(self, executor: CompiledExecutor) -> None:
         self.executor = executor
@@ -150,6 +155,7 @@ class _Run:
         self.outstanding = 0
         self.abandoned = False
         self.waiter: asyncio.Future[None] | None = None
+        self.waiting: dict[asyncio.Future[Any], list[_Waiting]] = {}
 
     def start(self, fields: list[planner.FieldPlan], root: Any) -> dict[str, Any] | None:
         try:
@@ -180,8 +186,7 @@ class _Run:
             if self.is_awaitable(value):
                 out[key] = None
                 self.outstanding += 1
-                future = asyncio.ensure_future(value)
-                future.add_done_callback(partial(self._settle, field, source, out, field_path))
+                self._wait(value, (field, source, out, field_path))
             else:
                 out[key] = field.complete(value, self, field_path)
         return out
@@ -220,6 +225,21 @@ class _Run:
         if not self.is_awaitable(value):
             self.memo.value(node, source, value)
         return value
+
+    def _wait(self, value: Any, waiting: _Waiting) -> None:
+        """Complete ``waiting`` when ``value`` settles, with one done-callback per future
+        however many fields wait on it (the objects that load one key share its future)."""
+        future = asyncio.ensure_future(value)
+        queue = self.waiting.get(future)
+        if queue is None:
+            self.waiting[future] = [waiting]
+            future.add_done_callback(self._settle_all)
+        else:
+            queue.append(waiting)
+
+    def _settle_all(self, future: asyncio.Future[Any]) -> None:
+        for field, source, out, path in self.waiting.pop(future):
+            self._settle(field, source, out, path, future)
 
     def _settle(
         self,
