@@ -128,6 +128,8 @@ class Context:
     loaders: Loaders = field(init=False)
     connection_params: dict[str, Any] | None = None  # a websocket's connection_init payload
     _memo: dict[str, asyncio.Future[Any]] = field(default_factory=dict, init=False)
+    # (data, objects in it) of the last response the compiled executor answered (app/compiled)
+    rendered_objects: tuple[dict[str, Any], int] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.tenant)

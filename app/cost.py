@@ -245,7 +245,11 @@ class QueryCost(SchemaExtension):
         yield
         result = ctx.result
         data = getattr(result, "data", None) or {}
-        actual = base + walk.actual([operation.selection_set], root, data)
+        rendered = getattr(ctx.context, "rendered_objects", None)  # counted by the compiled executor
+        if rendered is not None and rendered[0] is data:
+            actual = base + rendered[1]
+        else:
+            actual = base + walk.actual([operation.selection_set], root, data)
         if self.budget.enabled:
             available = self.budget.give_back(key_id, requested - actual)
         self.report["actualQueryCost"] = actual

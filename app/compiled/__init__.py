@@ -26,6 +26,10 @@ What it does not compile (graphql-core's executor runs these, counted as ``stand
 mutations, subscriptions, introspection, abstract types (``node``, ``_entities``),
 ``@defer``/``@stream``, fragment arguments and resolver middleware (OTel tracing).
 
+What else it tells. A context with a ``rendered_objects`` attribute gets ``(data, n)``:
+the data a compiled run answered and the objects it holds (the query cost's actual,
+counted while building it instead of walking the response again).
+
 How to turn it off: ``CONTACTGRAPH_COMPILED_EXECUTION=false``. ``/metrics`` counts
 executions by path: ``contactgraph_graphql_executions_total{path=compiled|fallback|standard}``.
 

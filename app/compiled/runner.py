@@ -32,6 +32,10 @@ from app.metrics import EXECUTIONS
 from . import planner
 from .fallback import Memo
 
+RENDERED_OBJECTS = "rendered_objects"
+"""A context attribute of this name is set to (the response data, the number of objects
+in it: GraphQL object values, the root excluded) when the compiled run answers."""
+
 
 class PathInfo(Info):
     """strawberry's ``Info`` for one resolver call: the field's shared resolve information
@@ -91,6 +95,8 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
     ) -> AwaitableOrValue[dict[str, Any]]:
         if not run.abandoned and data is not None:
             EXECUTIONS.labels("compiled").inc()
+            if hasattr(self.context_value, RENDERED_OBJECTS):
+                setattr(self.context_value, RENDERED_OBJECTS, (data, run.objects - 1))
             return data
         EXECUTIONS.labels("fallback").inc()
         self.middleware_manager = MiddlewareManager(run.memo)
@@ -144,7 +150,8 @@ class _Run:
     """One compiled execution. ``outstanding`` counts the calls not settled yet."""
 
     __slots__ = (
-        "abandoned", "executor", "is_awaitable", "memo", "outstanding", "prepared", "waiter", "waiting"
+        "abandoned", "executor", "is_awaitable", "memo", "objects", "outstanding", "prepared", "waiter",
+        "waiting",
     )  # fmt: skip
 
     def __init__(self, executor: CompiledExecutor) -> None:
@@ -153,6 +160,7 @@ class _Run:
         self.memo = Memo()
         self.prepared: dict[int, _Prepared] = {}
         self.outstanding = 0
+        self.objects = 0  # object values built, the root's included
         self.abandoned = False
         self.waiter: asyncio.Future[None] | None = None
         self.waiting: dict[asyncio.Future[Any], list[_Waiting]] = {}
@@ -172,6 +180,7 @@ class _Run:
             await self.waiter
 
     def object(self, fields: list[planner.FieldPlan], source: Any, path: Path | None) -> dict[str, Any]:
+        self.objects += 1
         out: dict[str, Any] = {}
         for field in fields:
             key = field.key

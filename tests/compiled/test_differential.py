@@ -18,6 +18,7 @@ import pytest
 from bson import ObjectId
 from graphql import GraphQLNonNull, GraphQLObjectType, get_named_type, is_leaf_type, parse, validate
 
+from app import cost
 from app.activities import repository as activities
 from app.auth import ScopeName
 from app.commerce import repository as orders
@@ -325,3 +326,24 @@ async def test_metrics_count_executions_by_path(two: Two) -> None:
     text = (await two.compiled.http.get("/metrics")).text
 
     assert 'contactgraph_graphql_executions_total{path="compiled"}' in text
+
+
+async def test_a_compiled_answer_brings_its_object_count_so_the_cost_walks_nothing(
+    two: Two, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The actual cost of a compiled answer is the count the run kept while building it
+    (the differential above checks it equals graphql-core's walked count)."""
+    walked: list[int] = []
+    walk = cost._Walk.actual
+
+    def counting(self: Any, *args: Any) -> int:
+        walked.append(1)
+        return walk(self, *args)
+
+    monkeypatch.setattr(cost._Walk, "actual", counting)
+    query, variables = DOCUMENTS[0]
+    before = executions("compiled")
+    body = await two.compiled.gql(query, variables, key=two.key)
+    assert executions("compiled") == before + 1
+    assert body["extensions"]["cost"]["actualQueryCost"] > 8
+    assert walked == []
