@@ -2,32 +2,39 @@
 
 from __future__ import annotations
 
+from typing import TypeVar, cast
+
 import strawberry
 from strawberry import relay
 
 from app.auth import ScopeName, requires
-from app.connection import Connection
+from app.connection import Connection, DocNode
 from app.context import Info
 from app.graphql_errors import input_errors
 from app.pagination import SortKey
 
-from . import repository
 from .inputs import ActivityReportSort, JobWhere, own_id
 from .listing import list_jobs, list_reports
-from .reports import get_report
 from .types import ActivityReport, ActivityReportConnection, Job, JobConnection
 
+N = TypeVar("N", bound=DocNode)
 READ = [requires(ScopeName.CONTACTS_READ)]
 REPORTS = [requires(ScopeName.REPORTS)]
+
+
+async def _by_id(node_type: type[N], info: Info, id: relay.GlobalID) -> N | None:
+    """The caller's node of this Relay id (None when malformed or unknown); an id of
+    another type is a VALIDATION_ERROR."""
+    own = own_id(id, node_type.__name__)
+    found = (await node_type.resolve_nodes(info=info, node_ids=[str(own)]))[0] if own else None
+    return cast(N | None, found)
 
 
 @strawberry.type
 class JobQueries:
     @strawberry.field(description="One job of the caller's account (kept 10 days).", permission_classes=READ)
     async def job(self, info: Info, id: relay.GlobalID) -> Job | None:
-        job_id = own_id(id, "Job")
-        doc = await repository.get(info.context.tenant, job_id) if job_id else None
-        return Job.from_doc(doc) if doc else None
+        return await _by_id(Job, info, id)
 
     @strawberry.field(
         description="The account's jobs of the last 10 days, newest first.", permission_classes=READ
@@ -45,9 +52,7 @@ class JobQueries:
 
     @strawberry.field(description="One activity report of the caller's account.", permission_classes=REPORTS)
     async def activity_report(self, info: Info, id: relay.GlobalID) -> ActivityReport | None:
-        report_id = own_id(id, "ActivityReport")
-        doc = await get_report(info.context.tenant, report_id) if report_id else None
-        return ActivityReport.from_doc(doc) if doc else None
+        return await _by_id(ActivityReport, info, id)
 
     @strawberry.field(
         description="The account's activity reports, sorted and paged.", permission_classes=REPORTS
