@@ -248,6 +248,7 @@ class QueryCost(SchemaExtension):
         rendered = getattr(ctx.context, "rendered_objects", None)  # counted by the compiled executor
         if rendered is not None and rendered[0] is data:
             actual = base + rendered[1]
+            ctx.context.rendered_objects = None  # the context may outlive this response (a websocket)
         else:
             actual = base + walk.actual([operation.selection_set], root, data)
         if self.budget.enabled:
