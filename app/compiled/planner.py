@@ -25,14 +25,21 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
+from math import isfinite
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, cast
 from weakref import WeakKeyDictionary
 
 from graphql import (
+    GRAPHQL_MAX_INT,
+    GRAPHQL_MIN_INT,
     DirectiveNode,
     FieldNode,
+    GraphQLBoolean,
     GraphQLField,
+    GraphQLFloat,
+    GraphQLID,
+    GraphQLInt,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -47,7 +54,6 @@ from graphql import (
     visit,
 )
 from graphql.execution.collect_fields import FieldDetails, GroupedFieldSet, collect_subfields
-from graphql.pyutils import Path
 from graphql.type.introspection import TypeNameMetaFieldDef
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.types.field import StrawberryField
@@ -102,6 +108,10 @@ class FieldPlan:
     resolver: Resolver | None
     complete: Completer
     leaf: bool  # a scalar or enum (or a list of them): completing it needs no path
+    typename: str = ""  # parent_type's name, for the paths under it
+
+    def __post_init__(self) -> None:
+        self.typename = self.parent_type.name
 
 
 @dataclass(eq=False, slots=True)
@@ -227,12 +237,12 @@ class _Planner:
     def _completer(self, gtype: Any, details: list[FieldDetails]) -> Completer:
         if isinstance(gtype, GraphQLNonNull):
             if is_leaf_type(gtype.of_type):
-                return _leaf(gtype.of_type.coerce_output_value, nullable=False)
+                return _leaf(gtype.of_type, nullable=False)
             return _non_null(self._completer(gtype.of_type, details))
         if isinstance(gtype, GraphQLList):
             return _list(self._completer(gtype.of_type, details), leaf=is_leaf_type(get_named_type(gtype)))
         if is_leaf_type(gtype):
-            return _leaf(gtype.coerce_output_value, nullable=True)
+            return _leaf(gtype, nullable=True)
         if isinstance(gtype, GraphQLObjectType):
             executor = self.executor
             grouped, defer_usages, _ = collect_subfields(
@@ -252,7 +262,7 @@ class _Planner:
 
 def _typename(key: str, object_type: GraphQLObjectType, nodes: tuple[FieldNode, ...]) -> FieldPlan:
     name = object_type.name
-    complete = _leaf(GraphQLString.coerce_output_value, nullable=False)  # String!
+    complete = _leaf(GraphQLString, nullable=False)  # String!
     return FieldPlan(
         key, Kind.READ, object_type, TypeNameMetaFieldDef, nodes, lambda _source: name, None, complete, True
     )
@@ -287,17 +297,50 @@ def _resolver(field: StrawberryField) -> Resolver | None:
     )
 
 
-def _leaf(coerce: Callable[[Any], Any], *, nullable: bool) -> Completer:
+def _leaf(gtype: Any, *, nullable: bool) -> Completer:
+    coerce: Callable[[Any], Any] = gtype.coerce_output_value
+
     def complete(value: Any, _run: Any, _path: Any) -> Any:
         if value is None or value is Undefined:
             if nullable:
                 return None
             raise Abandon
-        out = coerce(value)
+        try:
+            out = coerce(value)
+        except Exception:  # a value the scalar refuses: graphql-core reports it
+            raise Abandon from None
         if out is None or out is Undefined:
             raise Abandon
         return out
 
+    # graphql-core's own scalars return these values unchanged: they are checked first, in
+    # line (one call per leaf, not three), and the coercion runs for any other value.
+    if gtype is GraphQLString or gtype is GraphQLID:
+
+        def complete_str(value: Any, run: Any, path: Any) -> Any:
+            return value if type(value) is str else complete(value, run, path)
+
+        return complete_str
+    if gtype is GraphQLInt:
+
+        def complete_int(value: Any, run: Any, path: Any) -> Any:
+            if type(value) is int and GRAPHQL_MIN_INT <= value <= GRAPHQL_MAX_INT:
+                return value
+            return complete(value, run, path)
+
+        return complete_int
+    if gtype is GraphQLFloat:
+
+        def complete_float(value: Any, run: Any, path: Any) -> Any:
+            return value if type(value) is float and isfinite(value) else complete(value, run, path)
+
+        return complete_float
+    if gtype is GraphQLBoolean:
+
+        def complete_bool(value: Any, run: Any, path: Any) -> Any:
+            return value if type(value) is bool else complete(value, run, path)
+
+        return complete_bool
     return complete
 
 
@@ -319,7 +362,7 @@ def _list(item: Completer, *, leaf: bool) -> Completer:
             raise Abandon
         if leaf:
             return [item(v, run, None) for v in value]
-        return [item(v, run, Path(path, i, None)) for i, v in enumerate(value)]
+        return [item(v, run, (path, i, None)) for i, v in enumerate(value)]
 
     return complete
 

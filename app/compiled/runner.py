@@ -37,18 +37,34 @@ RENDERED_OBJECTS = "rendered_objects"
 in it: GraphQL object values, the root excluded) when the compiled run answers."""
 
 
+RunPath = tuple[Any, str | int, str | None] | None
+"""A response path as the run builds it: plain ``(prev, key, typename)`` tuples, the
+layout of graphql-core's ``Path`` (a NamedTuple, several times dearer to make), turned
+into a ``Path`` only where one is read (``info.path``, graphql-core's resolve info)."""
+
+
+def as_path(path: RunPath) -> Path | None:
+    if path is None or isinstance(path, Path):
+        return path
+    prev, key, typename = path
+    return Path(as_path(prev), key, typename)
+
+
 class PathInfo(Info):
     """strawberry's ``Info`` for one resolver call: the field's shared resolve information
     (built once per request) and the path of this call, list indexes included."""
 
-    def __init__(self, raw: Any, field: Any, path: Path) -> None:
+    def __init__(self, raw: Any, field: Any, path: RunPath) -> None:
         self._raw_info = raw
         self._field = field
-        self._path = path
+        self._run_path = path
 
     @property
     def path(self) -> Path:
-        return self._path
+        path = as_path(self._run_path)
+        assert path is not None  # a field's path has at least its own key
+        self._run_path = path
+        return path
 
 
 class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
@@ -142,7 +158,7 @@ class _Prepared:
             self.info_parameter = resolver.info_parameter
 
 
-_Waiting = tuple["planner.FieldPlan", Any, dict[str, Any], Path]
+_Waiting = tuple["planner.FieldPlan", Any, dict[str, Any], RunPath]
 """A field waiting for its value: the plan, its source object, the dict it goes in, its path."""
 
 
@@ -179,18 +195,16 @@ class _Run:
             self.waiter = asyncio.get_running_loop().create_future()
             await self.waiter
 
-    def object(self, fields: list[planner.FieldPlan], source: Any, path: Path | None) -> dict[str, Any]:
+    def object(self, fields: list[planner.FieldPlan], source: Any, path: RunPath) -> dict[str, Any]:
         self.objects += 1
         out: dict[str, Any] = {}
         for field in fields:
             key = field.key
             if field.kind is planner.Kind.READ:
                 value = field.read(source)  # type: ignore[misc]  # READ fields always have a reader
-                out[key] = field.complete(
-                    value, self, None if field.leaf else Path(path, key, field.parent_type.name)
-                )
+                out[key] = field.complete(value, self, None if field.leaf else (path, key, field.typename))
                 continue
-            field_path = Path(path, key, field.parent_type.name)
+            field_path = (path, key, field.typename)
             value = self.call(field, source, field_path)
             if self.is_awaitable(value):
                 out[key] = None
@@ -200,7 +214,7 @@ class _Run:
                 out[key] = field.complete(value, self, field_path)
         return out
 
-    def call(self, field: planner.FieldPlan, source: Any, path: Path) -> Any:
+    def call(self, field: planner.FieldPlan, source: Any, path: RunPath) -> Any:
         """The field's resolver on ``source``; its value (or exception) is recorded."""
         prepared = self.prepared.get(id(field))
         if prepared is None:
@@ -210,17 +224,18 @@ class _Run:
         try:
             if resolver is None:  # through the graphql-core resolver, as graphql-core calls it
                 raw = self.executor.build_resolve_info(
-                    field.definition, list(field.nodes), field.parent_type, path
+                    field.definition, list(field.nodes), field.parent_type, cast(Path, as_path(path))
                 )
                 value = prepared.resolve(source, raw, **prepared.graphql_args)
             else:
-                info = PathInfo(prepared.raw_info, resolver.field, path)
-                for permission in resolver.permissions:
-                    if permission.has_permission(source, info, **prepared.kwargs) is not True:
-                        raise planner.Abandon  # refused: the fallback runs the check and raises its error
                 kwargs = prepared.call_kwargs
-                if prepared.info_parameter is not None:
-                    kwargs = {**kwargs, prepared.info_parameter: info}
+                if resolver.permissions or prepared.info_parameter is not None:
+                    info = PathInfo(prepared.raw_info, resolver.field, path)
+                    for permission in resolver.permissions:
+                        if permission.has_permission(source, info, **prepared.kwargs) is not True:
+                            raise planner.Abandon  # refused: the fallback runs the check and raises its error
+                    if prepared.info_parameter is not None:
+                        kwargs = {**kwargs, prepared.info_parameter: info}
                 value = (
                     resolver.function(source, **kwargs)
                     if resolver.takes_self
@@ -255,7 +270,7 @@ class _Run:
         field: planner.FieldPlan,
         source: Any,
         out: dict[str, Any],
-        path: Path,
+        path: RunPath,
         future: asyncio.Future[Any],
     ) -> None:
         """A call settled: record it and, while the run goes on, complete its value (the

@@ -94,7 +94,33 @@ class Slow:
 
 
 @strawberry.type
+class Scalars:
+    """Built-in scalars holding values their coercion returns unchanged, and others it
+    converts or refuses (the compiled path checks the first kind in line)."""
+
+    text: str
+    ident: strawberry.ID
+    whole: int
+    real: float
+    flag: bool
+
+
+ODD_SCALARS: list[dict[str, Any]] = [
+    {"text": "a", "ident": "x", "whole": 1, "real": 1.5, "flag": True},
+    {"text": True, "ident": 7, "whole": True, "real": 3, "flag": 1},  # converted
+    {"text": 1.5, "ident": "y", "whole": 2**31, "real": 0.0, "flag": False},  # Int out of range
+    {"text": "b", "ident": "z", "whole": -(2**31), "real": float("nan"), "flag": True},  # NaN
+    {"text": "c", "ident": 1.5, "whole": 2, "real": float("inf"), "flag": "yes"},  # refused
+    {"text": None, "ident": "w", "whole": 3, "real": 2.0, "flag": True},  # null in String!
+]
+
+
+@strawberry.type
 class Query:
+    @strawberry.field
+    def scalars(self) -> list[Scalars | None]:
+        return [Scalars(**values) for values in ODD_SCALARS]
+
     @strawberry.field
     async def items(self) -> list[Item]:
         count("items")
@@ -165,6 +191,7 @@ def executions(path: str) -> float:
     "query",
     [
         "{ items { n name } }",  # no error: compiled
+        "{ scalars { text ident whole real flag } }",  # scalars' coercion, its errors included
         "{ rootBoom items { n } }",  # an error in a root field
         "{ items { n boom } }",  # an error in one list item (nullable field)
         "{ items { n strict } }",  # a null in a non-null field: the item is null, then the list
