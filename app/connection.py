@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 import strawberry
 from strawberry import relay
 from strawberry.dataloader import DataLoader
-from strawberry.relay import PageInfo
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
 from app.pagination import Page
@@ -39,6 +38,26 @@ class Edge(Generic[NodeT]):
         return self.page.cursor(self.doc)
 
 
+@strawberry.type(description="Information to aid in pagination.")
+class PageInfo:
+    """Relay's PageInfo (the same fields and descriptions as strawberry's), with the cursors
+    encoded only when a query selects them: most reads never do."""
+
+    has_next_page: bool = strawberry.field(description="When paginating forwards, are there more items?")
+    has_previous_page: bool = strawberry.field(description="When paginating backwards, are there more items?")
+    page: strawberry.Private[Page]
+
+    @strawberry.field(description="When paginating backwards, the cursor to continue.")
+    def start_cursor(self) -> str | None:
+        docs = self.page.docs
+        return self.page.cursor(docs[0]) if docs else None
+
+    @strawberry.field(description="When paginating forwards, the cursor to continue.")
+    def end_cursor(self) -> str | None:
+        docs = self.page.docs
+        return self.page.cursor(docs[-1]) if docs else None
+
+
 @strawberry.type(description="A page of a list (Relay connection) with the total number of items.")
 class Connection(Generic[NodeT]):
     edges: list[Edge[NodeT]] = strawberry.field(description="This page's items, each with its cursor.")
@@ -59,12 +78,7 @@ class Connection(Generic[NodeT]):
         count: Callable[[], Awaitable[int]] | int,
     ) -> Connection[NodeT]:
         edges = [Edge(node=to_node(doc), doc=doc, page=page) for doc in page.docs]
-        info = PageInfo(
-            has_next_page=page.has_next,
-            has_previous_page=page.has_previous,
-            start_cursor=page.cursor(page.docs[0]) if page.docs else None,
-            end_cursor=page.cursor(page.docs[-1]) if page.docs else None,
-        )
+        info = PageInfo(has_next_page=page.has_next, has_previous_page=page.has_previous, page=page)
         count_fn = _constant(count) if isinstance(count, int) else count
         return cls(edges=edges, page_info=info, count_fn=count_fn)
 
