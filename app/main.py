@@ -259,9 +259,12 @@ def _tune_gc(threshold: int) -> None:
     threshold (700) it triggered ~17 young and ~1.5 middle-generation collections, and the
     full ones walked every object built at start-up (the schema, graphql-core's and
     strawberry's types, compiled plans). Freezing what exists once started moves those out of
-    every scan, and a young threshold of 10,000 collects 15x less often: measured on Q2, 87 ->
-    62 ms of CPU per request (no collection at all: 57 ms). Reference cycles are still
-    collected; memory grows by at most the threshold's worth of young objects."""
+    every scan, and a young threshold of 10,000 collected 15x less often: measured on Q2, 87 ->
+    62 ms of CPU per request (no collection at all: 57 ms). At 200 contacts a request builds
+    several times 10,000 objects, and the middle-generation collections that followed cost
+    ~9 ms a request; 50,000 (the default) cuts the collector's time there by ~40%
+    (docs/performance.md). Reference cycles are still collected; memory grows by at most
+    the threshold's worth of young objects."""
     global _gc_tuned
     if threshold <= 0 or _gc_tuned:
         return

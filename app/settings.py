@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     )
     gc_threshold: int = setting(
         "CONTACTGRAPH_GC_THRESHOLD",
-        10_000,
+        50_000,
         "Allocations between young-generation garbage collections (Python's default "
         "is 700); at start-up the process's long-lived objects are also frozen out of the "
         "collector's scans. 0 keeps Python's defaults.",
