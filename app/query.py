@@ -70,22 +70,24 @@ def all_of(*clauses: Mapping[str, Any] | None) -> Filter:
     something about the same thing; only what collides is left in a ``$and``."""
     merged: Filter = {}
     rest: list[Filter] = []
-
-    def add(clause: Mapping[str, Any]) -> None:
-        for key, value in clause.items():
-            if key == "$and":
-                for inner in value:
-                    add(inner)
-            elif key not in merged:
-                merged[key] = value
-            elif _operators(merged[key]) and _operators(value) and not set(merged[key]) & set(value):
-                merged[key] = {**merged[key], **value}
-            else:
-                rest.append({key: value})
-
     for clause in clauses:
         if clause:
-            add(clause)
+            _add_clause(clause, merged, rest)
     if rest:
         merged["$and"] = rest
     return merged
+
+
+def _add_clause(clause: Mapping[str, Any], merged: Filter, rest: list[Filter]) -> None:
+    # A module function, not a closure calling itself: that would be a reference cycle
+    # (left to the cycle collector) on every filter built.
+    for key, value in clause.items():
+        if key == "$and":
+            for inner in value:
+                _add_clause(inner, merged, rest)
+        elif key not in merged:
+            merged[key] = value
+        elif _operators(merged[key]) and _operators(value) and not set(merged[key]) & set(value):
+            merged[key] = {**merged[key], **value}
+        else:
+            rest.append({key: value})

@@ -101,6 +101,17 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
             return self._finish(run, data, standard)
         return self._answer(run, data, standard)
 
+    def build_response(self, data: dict[str, Any] | None) -> Any:
+        response = super().build_response(data)
+        # graphql-core's executor refers to itself (``async_helpers`` holds two of its bound
+        # methods): left so, it, the request's context, its loaders and every document they
+        # read stay in memory until the cycle collector finds them, and that garbage set off
+        # most young-generation collections (Q2 at 50 contacts: one every ~4 requests, each
+        # scanning the request in flight). Infos handed out keep their helpers, and no field
+        # of this executor starts once its response is built.
+        del self.async_helpers
+        return response
+
     async def _finish(self, run: _Run, data: dict[str, Any] | None, standard: Any) -> dict[str, Any]:
         await run.settled()
         result = self._answer(run, data, standard)
