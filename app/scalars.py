@@ -53,9 +53,11 @@ def format_datetime(value: datetime) -> str:
     taken as UTC. Stored values are UTC already (the driver's ``utc``): no conversion and
     no call of its Python ``utcoffset`` for them, once per date rendered."""
     zone = value.tzinfo
-    if zone is not None and zone is not _DRIVER_UTC and zone is not UTC and value.utcoffset() != _ZERO:
+    if zone is None:
+        return value.isoformat(timespec="milliseconds") + "Z"
+    if zone is not _DRIVER_UTC and zone is not UTC and value.utcoffset() != _ZERO:
         value = value.astimezone(UTC)
-    return value.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
+    return value.isoformat(timespec="milliseconds")[:-6] + "Z"  # without its "+00:00"
 
 
 _ZERO = timedelta(0)
