@@ -222,11 +222,13 @@ class _Run:
                 self.outstanding += 1
                 self._wait(value, (field, source, out, field_path))
             else:
+                self.memo.value(field.nodes[0], source, value)
                 out[key] = field.complete(value, self, field_path)
         return out
 
     def call(self, field: planner.FieldPlan, source: Any, path: RunPath) -> Any:
-        """The field's resolver on ``source``; its value (or exception) is recorded."""
+        """The field's resolver on ``source``; an exception is recorded (a value by the
+        caller, once it knows whether it is awaitable)."""
         prepared = self.prepared.get(id(field))
         if prepared is None:
             prepared = self.prepared[id(field)] = _Prepared(self, field)
@@ -257,8 +259,6 @@ class _Run:
         except Exception as exc:
             self.memo.error(node, source, exc)
             raise planner.Abandon from None
-        if not self.is_awaitable(value):
-            self.memo.value(node, source, value)
         return value
 
     def _wait(self, value: Any, waiting: _Waiting) -> None:
