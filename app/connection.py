@@ -99,15 +99,19 @@ NodeLookup = Callable[["Tenant", Sequence[str]], Awaitable[list[dict[str, Any] |
 
 class DocNode(relay.Node):
     """What the Node types over one collection share: each wraps a stored document (its
-    ``doc``, with ``node_id`` its ``_id``), and ``node(id:)`` fetches them through
-    ``docs_for``: the type's ``lookup`` (its repository's read by node id), or its own
-    ``docs_for`` where a loader serves them."""
+    ``doc``; its ``id`` is the document's ``_id``, made a string only when a query selects
+    it), and ``node(id:)`` fetches them through ``docs_for``: the type's ``lookup`` (its
+    repository's read by node id), or its own ``docs_for`` where a loader serves them."""
 
     lookup: ClassVar[NodeLookup | None] = None
 
     @classmethod
     def from_doc(cls: type[NodeSelf], doc: dict[str, Any]) -> NodeSelf:
-        return cls(node_id=str(doc["_id"]), doc=doc)  # type: ignore[call-arg]  # the strawberry type's fields
+        return cls(doc=doc)  # type: ignore[call-arg]  # the strawberry type's field
+
+    @classmethod
+    def resolve_id(cls, root: Any, *, info: Info) -> str:
+        return str(root.doc["_id"])
 
     @classmethod
     async def docs_for(cls, info: Info, node_ids: list[str]) -> list[dict[str, Any] | None]:

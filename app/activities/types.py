@@ -6,7 +6,6 @@ from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
-from strawberry import relay
 
 from app.connection import Connection, DocNode, Stored, as_list, doc_field
 from app.context import Info
@@ -116,7 +115,6 @@ class Message:
 
 @strawberry.type(description="Something a contact did or was sent: a send, open, click or custom event.")
 class Activity(DocNode):
-    node_id: relay.NodeID[str]
     doc: strawberry.Private[Document]
     lookup = repository.find_by_node_ids
 

@@ -106,7 +106,6 @@ class ShippingAddress:
 
 @strawberry.type(description="An order placed by a contact.")
 class Order(DocNode):
-    node_id: relay.NodeID[str]
     doc: strawberry.Private[Document]
     lookup = repository.find_by_node_ids
 

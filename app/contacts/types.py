@@ -124,12 +124,11 @@ class OrderSort(Enum):
     description="A person in the account, with attributes, lists, cart, orders and activities.",
 )
 class Contact(DocNode):
-    node_id: relay.NodeID[str]
     doc: strawberry.Private[Document]
 
     @strawberry.field(name="cID", description="The contact id (24-hex ObjectId).")
     def cid(self) -> str:
-        return self.node_id
+        return str(self.doc["_id"])
 
     @strawberry.field(description="The email channel's address.")
     def email(self) -> str | None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from enum import Enum
 
 import strawberry
-from strawberry import relay
 
 from app.connection import Connection, DocNode, as_list, doc_field
 from app.context import Info
@@ -54,7 +53,6 @@ def _base_url(info: Info) -> str:
     description="Asynchronous work: an import, a profile export or an activity report. Kept 10 days."
 )
 class Job(DocNode):
-    node_id: relay.NodeID[str]
     doc: strawberry.Private[Document]
     lookup = repository.jobs_by_node_ids
 
@@ -133,7 +131,6 @@ class ReportStatus(Enum):
 
 @strawberry.type(description="An asynchronous contact activity report with aggregated and detailed CSVs.")
 class ActivityReport(DocNode):
-    node_id: relay.NodeID[str]
     doc: strawberry.Private[Document]
     lookup = repository.reports_by_node_ids
 
