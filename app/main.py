@@ -262,9 +262,11 @@ def _tune_gc(threshold: int) -> None:
     every scan, and a young threshold of 10,000 collected 15x less often: measured on Q2, 87 ->
     62 ms of CPU per request (no collection at all: 57 ms). At 200 contacts a request builds
     several times 10,000 objects, and the middle-generation collections that followed cost
-    ~9 ms a request; 50,000 (the default) cuts the collector's time there by ~40%
-    (docs/performance.md). Reference cycles are still collected; memory grows by at most
-    the threshold's worth of young objects."""
+    ~9 ms a request; 50,000 (the default) cut the collector's time there by ~40%
+    (docs/performance.md). Since a request leaves no reference cycles behind (the compiled
+    executor's ``build_response``), its objects are freed as it ends and a collection is
+    rare. Cycles are still collected; memory grows by at most the threshold's worth of
+    young objects."""
     global _gc_tuned
     if threshold <= 0 or _gc_tuned:
         return
