@@ -19,7 +19,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any, cast
 
-from graphql import GraphQLObjectType, MiddlewareManager, OperationType
+from graphql import (
+    ExecutionResult,
+    ExperimentalIncrementalExecutionResults,
+    GraphQLObjectType,
+    MiddlewareManager,
+    OperationType,
+)
 from graphql.execution.collect_fields import DeferUsage, GroupedFieldSet
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import AwaitableOrValue, Path
@@ -101,7 +107,9 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
             return self._finish(run, data, standard)
         return self._answer(run, data, standard)
 
-    def build_response(self, data: dict[str, Any] | None) -> Any:
+    def build_response(
+        self, data: dict[str, Any] | None
+    ) -> ExecutionResult | ExperimentalIncrementalExecutionResults:
         response = super().build_response(data)
         # graphql-core's executor refers to itself (``async_helpers`` holds two of its bound
         # methods): left so, it, the request's context, its loaders and every document they
