@@ -203,7 +203,7 @@ class _Run:
     def start(self, fields: list[planner.FieldPlan], root: Any) -> dict[str, Any] | None:
         try:
             return self.object(fields, root, None)
-        except planner.Abandon:
+        except Exception:  # Abandon, or a plain getter that failed (the fallback reads it again)
             self.abandoned = True
             return None
 
@@ -308,7 +308,7 @@ class _Run:
             if not self.abandoned:
                 try:
                     out[field.key] = field.complete(value, self, path)
-                except planner.Abandon:
+                except Exception:  # as in ``start``: left to escape, it would hang the request
                     self.abandoned = True
         if not self.outstanding and self.waiter is not None and not self.waiter.done():
             self.waiter.set_result(None)

@@ -67,6 +67,14 @@ class Item:
         return None if self.n == 1 else "fine"  # type: ignore[return-value]  # a null where String! is declared
 
     @strawberry.field
+    def shaky(self) -> str:
+        """A plain getter (read directly) that fails on one item, like a stored document
+        missing a required key."""
+        if self.n == 2:
+            raise KeyError("orderID")
+        return "steady"
+
+    @strawberry.field
     def path(self, info: Info[Any, None]) -> str:
         return ".".join(str(k) for k in info.path.as_list())
 
@@ -128,6 +136,10 @@ class Query:
         return [Item(n=i) for i in range(4)]
 
     @strawberry.field
+    def item(self) -> Item:
+        return Item(n=2)
+
+    @strawberry.field
     async def nullable_items(self) -> list[Item | None] | None:
         count("nullable_items")
         return [Item(n=i) for i in range(4)]
@@ -161,7 +173,8 @@ standard_schema = strawberry.Schema(query=Query)
 
 
 async def answer(schema: strawberry.Schema, query: str, variables: dict[str, Any] | None = None) -> Any:
-    result = await schema.execute(query, variable_values=variables)
+    # A hung run fails the test instead of hanging it.
+    result = await asyncio.wait_for(schema.execute(query, variable_values=variables), 10)
     return {
         "data": result.data,
         "errors": [e.formatted for e in result.errors or []],
@@ -197,6 +210,8 @@ def executions(path: str) -> float:
         "{ items { n strict } }",  # a null in a non-null field: the item is null, then the list
         "{ nullableItems { n strict } }",  # ... up to the nullable item only
         "{ nullableItems { n child { n strict boom } } }",  # errors in nested objects
+        "{ items { n shaky } }",  # a plain getter failing under an async field
+        "{ item { n shaky } nullableItems { shaky } }",  # ... under a sync root, and nullable items
         "{ items { n secret } }",  # a refused permission
         "{ items { n evenOnly } }",  # an async permission
         "{ items { n boom name child { name boom } } rootBoom }",  # several errors, in order
