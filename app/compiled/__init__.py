@@ -5,9 +5,10 @@ machinery (a resolve info, a path, an awaitable check and a type dispatch per fi
 strawberry adds argument conversion and an ``Info`` to each resolver call. A 50-contact
 page is about 6,000 fields, and that per-field work, not the database, is where a read
 spends its CPU. ``CompiledExecutor`` plans a query once per document (``planner``: fields
-collected as graphql-core collects them, each field's way to its value chosen up front)
-and runs the plan (``runner``): plain fields are read directly, resolvers are called
-directly, and each branch goes on as soon as its own values are ready.
+collected as graphql-core collects them, each field's way to its value chosen up front,
+each object type's selection generated as one Python function) and runs the plan
+(``runner``): plain fields are read in line, resolvers are called directly, and each
+branch goes on as soon as its own values are ready.
 
 What it promises.
 

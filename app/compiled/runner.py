@@ -200,9 +200,9 @@ class _Run:
         self.waiter: asyncio.Future[None] | None = None
         self.waiting: dict[asyncio.Future[Any], list[_Waiting]] = {}
 
-    def start(self, fields: list[planner.FieldPlan], root: Any) -> dict[str, Any] | None:
+    def start(self, render: planner.Completer, root: Any) -> dict[str, Any] | None:
         try:
-            return self.object(fields, root, None)
+            return cast(dict[str, Any], render(root, self, None))
         except Exception:  # Abandon, or a plain getter that failed (the fallback reads it again)
             self.abandoned = True
             return None
@@ -213,26 +213,6 @@ class _Run:
         if self.outstanding:
             self.waiter = asyncio.get_running_loop().create_future()
             await self.waiter
-
-    def object(self, fields: list[planner.FieldPlan], source: Any, path: RunPath) -> dict[str, Any]:
-        self.objects += 1
-        out: dict[str, Any] = {}
-        for field in fields:
-            key = field.key
-            if field.kind is planner.Kind.READ:
-                value = field.read(source)  # type: ignore[misc]  # READ fields always have a reader
-                out[key] = field.complete(value, self, None if field.leaf else (path, key, field.typename))
-                continue
-            field_path = (path, key, field.typename)
-            value = self.call(field, source, field_path)
-            if self.is_awaitable(value):
-                out[key] = None
-                self.outstanding += 1
-                self._wait(value, (field, source, out, field_path))
-            else:
-                self.memo.value(field.nodes[0], source, value)
-                out[key] = field.complete(value, self, field_path)
-        return out
 
     def call(self, field: planner.FieldPlan, source: Any, path: RunPath) -> Any:
         """The field's resolver on ``source``; an exception is recorded (a value by the
@@ -269,7 +249,7 @@ class _Run:
             raise planner.Abandon from None
         return value
 
-    def _wait(self, value: Any, waiting: _Waiting) -> None:
+    def wait(self, value: Any, waiting: _Waiting) -> None:
         """Complete ``waiting`` when ``value`` settles, with one done-callback per future
         however many fields wait on it (the objects that load one key share its future)."""
         future = asyncio.ensure_future(value)
