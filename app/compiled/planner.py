@@ -154,7 +154,7 @@ def for_operation(
         return entry.plans[values]
     try:
         fields = _Planner(executor).object_fields(root_type, grouped)
-        built: Completer | None = _renderer(fields, root_type.name, None, nested=False)
+        built: Completer | None = _renderer(fields, root_type.name, None, root=True)
     except Unsupported:
         built = None
     if len(entry.plans) < MAX_VARIANTS:
@@ -245,15 +245,16 @@ class _Planner:
             return function
         return lambda _source: function()
 
-    def _completer(self, gtype: Any, details: list[FieldDetails]) -> Completer:
+    def _completer(self, gtype: Any, details: list[FieldDetails], *, nullable: bool = True) -> Completer:
+        """The completer of a value of ``gtype`` (``nullable=False``: under a non-null
+        wrapper, which the completer itself enforces: a null abandons the run)."""
         if isinstance(gtype, GraphQLNonNull):
-            if is_leaf_type(gtype.of_type):
-                return _leaf(gtype.of_type, nullable=False)
-            return _non_null(self._completer(gtype.of_type, details))
+            return self._completer(gtype.of_type, details, nullable=False)
         if isinstance(gtype, GraphQLList):
-            return _list(self._completer(gtype.of_type, details), leaf=is_leaf_type(get_named_type(gtype)))
+            item = self._completer(gtype.of_type, details)
+            return _list(item, leaf=is_leaf_type(get_named_type(gtype)), nullable=nullable)
         if is_leaf_type(gtype):
-            return _leaf(gtype, nullable=True)
+            return _leaf(gtype, nullable=nullable)
         if isinstance(gtype, GraphQLObjectType):
             executor = self.executor
             grouped, defer_usages, _ = collect_subfields(
@@ -267,7 +268,8 @@ class _Planner:
             )
             if defer_usages:
                 raise Unsupported("@defer")
-            return _renderer(self.object_fields(gtype, grouped), gtype.name, gtype.is_type_of)
+            fields = self.object_fields(gtype, grouped)
+            return _renderer(fields, gtype.name, gtype.is_type_of, nullable=nullable)
         raise Unsupported(f"abstract type {gtype}")
 
 
@@ -354,20 +356,12 @@ def _leaf(gtype: Any, *, nullable: bool) -> Completer:
     return _generated_leaf(unchanged, complete)
 
 
-def _non_null(inner: Completer) -> Completer:
-    def complete(value: Any, run: Any, path: Any) -> Any:
-        out = inner(value, run, path)
-        if out is None:
-            raise Abandon
-        return out
-
-    return complete
-
-
-def _list(item: Completer, *, leaf: bool) -> Completer:
+def _list(item: Completer, *, leaf: bool, nullable: bool) -> Completer:
     def complete(value: Any, run: Any, path: Any) -> Any:
         if value is None or value is Undefined:
-            return None
+            if nullable:
+                return None
+            raise Abandon
         if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
             raise Abandon
         if leaf:
@@ -400,9 +394,11 @@ def _generated_leaf(unchanged: str, complete: Completer) -> Completer:
 _LEAF_NAMES: dict[str, Any] = {"MIN_INT": GRAPHQL_MIN_INT, "MAX_INT": GRAPHQL_MAX_INT, "isfinite": isfinite}
 
 
-def _renderer(fields: list[FieldPlan], typename: str, is_type_of: Any, *, nested: bool = True) -> Completer:
-    """The completer of an object type's selection (``nested``: of a field's value, which
-    may be null; else the root object): ``(value, run, path) -> the response dict``.
+def _renderer(
+    fields: list[FieldPlan], typename: str, is_type_of: Any, *, nullable: bool = True, root: bool = False
+) -> Completer:
+    """The completer of an object type's selection (of a field's value, null or not as
+    ``nullable`` says; or of the ``root`` value): ``(value, run, path) -> the response dict``.
 
     What it does per field, in order, into one dict:
 
@@ -413,8 +409,11 @@ def _renderer(fields: list[FieldPlan], typename: str, is_type_of: Any, *, nested
     """
     names = {**_LEAF_NAMES, "Undefined": Undefined, "Abandon": Abandon, "is_type_of": is_type_of}
     lines = ["def generated(value, run, path):"]
-    if nested:
-        lines += ["if value is None or value is Undefined:", "    return None"]
+    if not root:
+        lines += [
+            "if value is None or value is Undefined:",
+            "    return None" if nullable else "    raise Abandon",
+        ]
         if is_type_of is not None:
             lines += ["if is_type_of(value, None) is not True:", "    raise Abandon"]
     lines += ["run.objects += 1", "out = {}"]
