@@ -261,34 +261,24 @@ class _Run:
             queue.append(waiting)
 
     def _settle_all(self, future: asyncio.Future[Any]) -> None:
-        for field, source, out, path in self.waiting.pop(future):
-            self._settle(field, source, out, path, future)
-
-    def _settle(
-        self,
-        field: planner.FieldPlan,
-        source: Any,
-        out: dict[str, Any],
-        path: RunPath,
-        future: asyncio.Future[Any],
-    ) -> None:
-        """A call settled: record it and, while the run goes on, complete its value (the
-        fields under it start now)."""
-        self.outstanding -= 1
-        node = field.nodes[0]
-        if future.cancelled():
-            self.memo.error(node, source, asyncio.CancelledError())
-            self.abandoned = True
-        elif (error := future.exception()) is not None:
-            self.memo.error(node, source, error)
+        """A call settled: record its outcome for every field waiting on it and, while the
+        run goes on, complete their values (the fields under them start now)."""
+        waiting = self.waiting.pop(future)
+        self.outstanding -= len(waiting)
+        memo = self.memo
+        error = asyncio.CancelledError() if future.cancelled() else future.exception()
+        if error is not None:
+            for field, source, _, _ in waiting:
+                memo.error(field.nodes[0], source, error)
             self.abandoned = True
         else:
             value = future.result()
-            self.memo.value(node, source, value)
-            if not self.abandoned:
-                try:
-                    out[field.key] = field.complete(value, self, path)
-                except Exception:  # as in ``start``: left to escape, it would hang the request
-                    self.abandoned = True
+            for field, source, out, path in waiting:
+                memo.value(field.nodes[0], source, value)
+                if not self.abandoned:
+                    try:
+                        out[field.key] = field.complete(value, self, path)
+                    except Exception:  # as in ``start``: left to escape, it would hang the request
+                        self.abandoned = True
         if not self.outstanding and self.waiter is not None and not self.waiter.done():
             self.waiter.set_result(None)
