@@ -204,6 +204,7 @@ def executions(path: str) -> float:
     "query",
     [
         "{ items { n name } }",  # no error: compiled
+        "{ class: items { def: n return: name n } }",  # aliases that are Python keywords
         "{ scalars { text ident whole real flag } }",  # scalars' coercion, its errors included
         "{ rootBoom items { n } }",  # an error in a root field
         "{ items { n boom } }",  # an error in one list item (nullable field)
