@@ -378,11 +378,14 @@ def _list(item: Completer, *, leaf: bool, nullable: bool) -> Completer:
 # its plan's attributes and a call for each read and each leaf; the generated function has
 # the fields' keys, reads and leaf tests in line. Its names are bound to the plans' own
 # objects (``f3`` is the fourth field's plan, ``r3`` its reader, ``c3`` its completer).
+# Nothing from a request but names reaches the source: response keys and type names are
+# GraphQL names (the parser admits ``[_A-Za-z][_0-9A-Za-z]*`` only), written as quoted
+# literals, and an attribute is read in line only when it is a Python identifier.
 
 
 def _compile(source: str, names: dict[str, Any], title: str) -> Any:
     """The function ``source`` defines, with ``names`` as its globals."""
-    exec(compile(source, f"<compiled plan: {title}>", "exec"), names)  # noqa: S102  # built from plan names only
+    exec(compile(source, f"<compiled plan: {title}>", "exec"), names)  # noqa: S102  # names only (see above)
     return names["generated"]
 
 

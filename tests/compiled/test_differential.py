@@ -26,6 +26,7 @@ from app.metrics import EXECUTIONS
 from app.schema import schema
 from app.settings import Settings
 from app.tenant import Tenant
+from tests.compiled import ordered
 from tests.conftest import Api, CommandCounter, app_client, email_contact
 
 T0 = datetime(2026, 3, 1, 8, 30, tzinfo=UTC)
@@ -54,7 +55,7 @@ class Two:
 def _comparable(body: dict[str, Any]) -> dict[str, Any]:
     cost = (body.get("extensions") or {}).get("cost") or {}
     return {
-        "data": body.get("data"),
+        "data": ordered(body.get("data")),
         "errors": body.get("errors"),
         "cost": (cost.get("requestedQueryCost"), cost.get("actualQueryCost")),
     }

@@ -20,6 +20,7 @@ from strawberry.types import Info
 
 from app.compiled import CompiledExecutor
 from app.metrics import EXECUTIONS
+from tests.compiled import ordered
 
 CALLS: Counter[str] = Counter()
 FLAKY: dict[str, int] = {}
@@ -190,7 +191,7 @@ async def both(query: str, variables: dict[str, Any] | None = None) -> tuple[Any
     CALLS.clear()
     FLAKY.clear()
     standard = await answer(standard_schema, query, variables)
-    assert compiled == standard, query
+    assert ordered(compiled) == ordered(standard), query  # keys in the same order too
     assert all(n == 1 for n in compiled_calls.values()), compiled_calls  # nothing ran twice
     assert compiled_calls == CALLS, (compiled_calls, CALLS)  # and the same calls as graphql-core
     return compiled, compiled_calls
