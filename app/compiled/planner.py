@@ -29,6 +29,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
+from functools import lru_cache
 from math import isfinite
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, cast
@@ -334,7 +335,10 @@ _UNCHANGED: dict[Any, str] = {
 }
 
 
+@lru_cache(maxsize=256)
 def _leaf(gtype: Any, *, nullable: bool) -> Completer:
+    """A scalar's or enum's completer: one per type and nullability (the built-in scalars'
+    are generated, so they are made once, not once per field of every plan)."""
     coerce: Callable[[Any], Any] = gtype.coerce_output_value
 
     def complete(value: Any, _run: Any, _path: Any) -> Any:
