@@ -26,11 +26,10 @@ class Memo:
     __slots__ = ("outcomes",)
 
     def __init__(self) -> None:
-        # The source is kept with the outcome: its id is only compared while it is alive.
+        # (id(field node), id(source)) -> (source, succeeded, value or error). The source is
+        # kept with the outcome: its id is only compared while it is alive. Values are written
+        # in line by the runner and its generated code (one per resolver call); errors here.
         self.outcomes: dict[tuple[int, int], tuple[Any, bool, Any]] = {}
-
-    def value(self, node: Any, source: Any, value: Any) -> None:
-        self.outcomes[(id(node), id(source))] = (source, True, value)
 
     def error(self, node: Any, source: Any, error: BaseException) -> None:
         self.outcomes[(id(node), id(source))] = (source, False, error)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import inspect
 import keyword
 import logging
+from asyncio import Future
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -59,8 +60,10 @@ from graphql import (
     visit,
 )
 from graphql.execution.collect_fields import FieldDetails, GroupedFieldSet, collect_subfields
+from graphql.pyutils import Path
 from graphql.type.introspection import TypeNameMetaFieldDef
 from strawberry.permission import BasePermission, PermissionExtension
+from strawberry.types import Info
 from strawberry.types.field import StrawberryField
 
 if TYPE_CHECKING:
@@ -116,13 +119,45 @@ class FieldPlan:
     typename: str = ""  # parent_type's name, for the paths under it
     attribute: str | None = None  # a READ of this attribute: read in line
     unchanged: str | None = None  # a leaf's in-line test (of ``v``) for values its coercion keeps
+    node_id: int = 0  # id(nodes[0]): the key of its outcomes in the run's memo
 
     def __post_init__(self) -> None:
         self.typename = self.parent_type.name
+        self.node_id = id(self.nodes[0])
         if isinstance(self.read, _Attribute):
             self.attribute = self.read.attribute
         gtype = self.definition.type
         self.unchanged = _UNCHANGED.get(gtype.of_type if isinstance(gtype, GraphQLNonNull) else gtype)
+
+
+RunPath = tuple[Any, str | int, str | None] | None
+"""A response path as the run builds it: plain ``(prev, key, typename)`` tuples, the
+layout of graphql-core's ``Path`` (a NamedTuple, several times dearer to make), turned
+into a ``Path`` only where one is read (``info.path``, graphql-core's resolve info)."""
+
+
+def as_path(path: RunPath) -> Path | None:
+    if path is None or isinstance(path, Path):
+        return path
+    prev, key, typename = path
+    return Path(as_path(prev), key, typename)
+
+
+class PathInfo(Info):
+    """strawberry's ``Info`` for one resolver call: the field's shared resolve information
+    (built once per request) and the path of this call, list indexes included."""
+
+    def __init__(self, raw: Any, field: Any, path: RunPath) -> None:
+        self._raw_info = raw
+        self._field = field
+        self._run_path = path
+
+    @property
+    def path(self) -> Path:
+        path = as_path(self._run_path)
+        assert path is not None  # a field's path has at least its own key
+        self._run_path = path
+        return path
 
 
 @dataclass(eq=False, slots=True)
@@ -399,6 +434,12 @@ def _generated_leaf(unchanged: str, complete: Completer) -> Completer:
 
 
 _LEAF_NAMES: dict[str, Any] = {"MIN_INT": GRAPHQL_MIN_INT, "MAX_INT": GRAPHQL_MAX_INT, "isfinite": isfinite}
+_RUN_NAMES: dict[str, Any] = {
+    "Undefined": Undefined,
+    "Abandon": Abandon,
+    "Future": Future,
+    "PathInfo": PathInfo,
+}
 
 
 def _renderer(
@@ -414,7 +455,7 @@ def _renderer(
     * ``RESOLVE``: ``run.call``; a value not ready yet waits (``run.wait``: its key is null
       until it settles), a ready one is recorded for the fallback and completed.
     """
-    names = {**_LEAF_NAMES, "Undefined": Undefined, "Abandon": Abandon, "is_type_of": is_type_of}
+    names = {**_LEAF_NAMES, **_RUN_NAMES, "is_type_of": is_type_of}
     lines = ["def generated(value, run, path):"]
     if not root:
         lines += [
@@ -435,20 +476,47 @@ def _renderer(
                 lines.append(f"v = r{i}(value)")
             lines.append(f"out[{key}] = {_complete(field, i, 'None' if field.leaf else path)}")
         else:
+            lines.append(f"p = {path}")
+            lines += _resolve_lines(field, i, names)
             lines += [
-                f"p = {path}",
-                f"v = run.call(f{i}, value, p)",
-                "if run.is_awaitable(v):",
+                "if type(v) is Future or run.is_awaitable(v):",
                 f"    out[{key}] = None",
                 "    run.outstanding += 1",
                 f"    run.wait(v, (f{i}, value, out, p))",
                 "else:",
-                f"    run.memo.value(n{i}, value, v)",
+                f"    run.memo.outcomes[(N{i}, id(value))] = (value, True, v)",
                 f"    out[{key}] = {_complete(field, i, 'p')}",
             ]
     lines.append("return out")
     source = lines[0] + "".join(f"\n    {line}" for line in lines[1:]) + "\n"
     return cast(Completer, _compile(source, names, typename))
+
+
+def _resolve_lines(field: FieldPlan, i: int, names: dict[str, Any]) -> list[str]:
+    """The lines calling field ``i``'s resolver on ``value`` (path ``p``) into ``v``: in line
+    for a strawberry resolver with no permission classes and no other field extensions
+    (its per-request state from ``run.prepared``, an exception recorded and the run
+    abandoned as ``run.call`` does), through ``run.call`` otherwise."""
+    resolver = field.resolver
+    names[f"N{i}"] = field.node_id
+    if resolver is None or resolver.permissions or resolver.field.extensions:
+        return [f"v = run.call(f{i}, value, p)"]
+    names.update({f"K{i}": id(field), f"fn{i}": resolver.function, f"sf{i}": resolver.field})
+    arguments = ["value"] if resolver.takes_self else []
+    lines = []
+    if resolver.field.arguments or resolver.info_parameter is not None:
+        lines += [f"pr = run.prepared.get(K{i})", "if pr is None:", f"    pr = run.prepare(f{i})"]
+    if resolver.field.arguments:
+        arguments.append("**pr.call_kwargs")
+    if resolver.info_parameter is not None:
+        arguments.append(f"{resolver.info_parameter}=PathInfo(pr.raw_info, sf{i}, p)")
+    return [
+        *lines,
+        "try:",
+        f"    v = fn{i}({', '.join(arguments)})",
+        "except Exception as error:",
+        f"    run.failed(n{i}, value, error)",
+    ]
 
 
 def _complete(field: FieldPlan, i: int, path: str) -> str:

@@ -17,7 +17,7 @@ every recorded outcome (``fallback``).
 from __future__ import annotations
 
 import asyncio
-from typing import Any, cast
+from typing import Any, NoReturn, cast
 
 from graphql import (
     ExecutionResult,
@@ -30,7 +30,6 @@ from graphql.execution.collect_fields import DeferUsage, GroupedFieldSet
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import AwaitableOrValue, Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
-from strawberry.types import Info
 from strawberry.types.arguments import convert_arguments
 
 from app.metrics import EXECUTIONS
@@ -41,36 +40,6 @@ from .fallback import Memo
 RENDERED_OBJECTS = "rendered_objects"
 """A context attribute of this name is set to (the response data, the number of objects
 in it: GraphQL object values, the root excluded) when the compiled run answers."""
-
-
-RunPath = tuple[Any, str | int, str | None] | None
-"""A response path as the run builds it: plain ``(prev, key, typename)`` tuples, the
-layout of graphql-core's ``Path`` (a NamedTuple, several times dearer to make), turned
-into a ``Path`` only where one is read (``info.path``, graphql-core's resolve info)."""
-
-
-def as_path(path: RunPath) -> Path | None:
-    if path is None or isinstance(path, Path):
-        return path
-    prev, key, typename = path
-    return Path(as_path(prev), key, typename)
-
-
-class PathInfo(Info):
-    """strawberry's ``Info`` for one resolver call: the field's shared resolve information
-    (built once per request) and the path of this call, list indexes included."""
-
-    def __init__(self, raw: Any, field: Any, path: RunPath) -> None:
-        self._raw_info = raw
-        self._field = field
-        self._run_path = path
-
-    @property
-    def path(self) -> Path:
-        path = as_path(self._run_path)
-        assert path is not None  # a field's path has at least its own key
-        self._run_path = path
-        return path
 
 
 class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
@@ -168,7 +137,7 @@ class _Prepared:
                 resolver.field.arguments,
                 scalar_registry=strawberry_schema.schema_converter.scalar_registry,
                 config=config,
-                info=PathInfo(self.raw_info, resolver.field, self.raw_info.path),
+                info=planner.PathInfo(self.raw_info, resolver.field, self.raw_info.path),
             )
             for extension in resolver.field.extensions:
                 kwargs = extension.map_arguments(kwargs)
@@ -177,7 +146,7 @@ class _Prepared:
             self.info_parameter = resolver.info_parameter
 
 
-_Waiting = tuple["planner.FieldPlan", Any, dict[str, Any], RunPath]
+_Waiting = tuple["planner.FieldPlan", Any, dict[str, Any], planner.RunPath]
 """A field waiting for its value: the plan, its source object, the dict it goes in, its path."""
 
 
@@ -214,24 +183,32 @@ class _Run:
             self.waiter = asyncio.get_running_loop().create_future()
             await self.waiter
 
-    def call(self, field: planner.FieldPlan, source: Any, path: RunPath) -> Any:
+    def prepare(self, field: planner.FieldPlan) -> _Prepared:
+        """The field's per-request state, made on its first call."""
+        prepared = self.prepared[id(field)] = _Prepared(self, field)
+        return prepared
+
+    def failed(self, node: Any, source: Any, error: Exception) -> NoReturn:
+        """A resolver raised: its error is recorded for the fallback and the run abandoned."""
+        self.memo.error(node, source, error)
+        raise planner.Abandon from None
+
+    def call(self, field: planner.FieldPlan, source: Any, path: planner.RunPath) -> Any:
         """The field's resolver on ``source``; an exception is recorded (a value by the
         caller, once it knows whether it is awaitable)."""
-        prepared = self.prepared.get(id(field))
-        if prepared is None:
-            prepared = self.prepared[id(field)] = _Prepared(self, field)
+        prepared = self.prepared.get(id(field)) or self.prepare(field)
         resolver = field.resolver
         node = field.nodes[0]
         try:
             if resolver is None:  # through the graphql-core resolver, as graphql-core calls it
                 raw = self.executor.build_resolve_info(
-                    field.definition, list(field.nodes), field.parent_type, cast(Path, as_path(path))
+                    field.definition, list(field.nodes), field.parent_type, cast(Path, planner.as_path(path))
                 )
                 value = prepared.resolve(source, raw, **prepared.graphql_args)
             else:
                 kwargs = prepared.call_kwargs
                 if resolver.permissions or prepared.info_parameter is not None:
-                    info = PathInfo(prepared.raw_info, resolver.field, path)
+                    info = planner.PathInfo(prepared.raw_info, resolver.field, path)
                     for permission in resolver.permissions:
                         if permission.has_permission(source, info, **prepared.kwargs) is not True:
                             raise planner.Abandon  # refused: the fallback runs the check and raises its error
@@ -245,14 +222,13 @@ class _Run:
         except planner.Abandon:
             raise
         except Exception as exc:
-            self.memo.error(node, source, exc)
-            raise planner.Abandon from None
+            self.failed(node, source, exc)
         return value
 
     def wait(self, value: Any, waiting: _Waiting) -> None:
         """Complete ``waiting`` when ``value`` settles, with one done-callback per future
         however many fields wait on it (the objects that load one key share its future)."""
-        future = asyncio.ensure_future(value)
+        future = value if type(value) is asyncio.Future else asyncio.ensure_future(value)
         queue = self.waiting.get(future)
         if queue is None:
             self.waiting[future] = [waiting]
@@ -273,8 +249,9 @@ class _Run:
             self.abandoned = True
         else:
             value = future.result()
+            outcomes = memo.outcomes
             for field, source, out, path in waiting:
-                memo.value(field.nodes[0], source, value)
+                outcomes[(field.node_id, id(source))] = (source, True, value)
                 if not self.abandoned:
                     try:
                         out[field.key] = field.complete(value, self, path)
