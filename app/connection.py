@@ -17,7 +17,7 @@ from strawberry import relay
 from strawberry.dataloader import DataLoader
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
-from app.pagination import Page
+from app.pagination import Page, PerParentQuery, make_page
 
 if TYPE_CHECKING:
     from app.context import Info
@@ -264,17 +264,37 @@ class SharedLoader(DataLoader[K, V]):
 
 
 ParentPage = tuple[list[dict[str, Any]], int]
+ToNode = Callable[[dict[str, Any]], Any]
 
 
-class PageByParentLoader(DataLoader[Any, ParentPage]):
-    """parent id → (its page of children, its total), one batched command per level.
+class PageByParentLoader(DataLoader[Any, Connection[Any]]):
+    """parent id → its page of children as a Connection (``to_node`` making each node), one
+    batched command per level.
 
-    ``fetch`` gets every parent id of the batch at once (see ``AccountCollection.page_per_parent``).
+    ``fetch`` gets every parent id of the batch at once (see
+    ``AccountCollection.page_per_parent``), with ``limit + 1`` children each (the extra one
+    says there is a next page). The connections are built in the batch itself: a resolver
+    returns the loader's future as it is, with no shaping callback per parent (a page of
+    200 contacts is 400 fewer futures and event-loop callbacks). A parent whose connection
+    cannot be built gets that error alone.
     """
 
-    def __init__(self, fetch: Callable[[list[Any]], Awaitable[dict[Any, ParentPage]]]) -> None:
-        async def load(ids: list[Any]) -> list[ParentPage]:
+    def __init__(
+        self,
+        fetch: Callable[[list[Any]], Awaitable[dict[Any, ParentPage]]],
+        query: PerParentQuery,
+        to_node: ToNode,
+    ) -> None:
+        async def load(ids: list[Any]) -> list[Connection[Any] | Exception]:
             pages = await fetch(ids)
-            return [pages.get(i, ([], 0)) for i in ids]
+            out: list[Connection[Any] | Exception] = []
+            for parent in ids:
+                docs, total = pages.get(parent, ([], 0))
+                try:
+                    page = make_page(docs, query.limit, query.sort, after=query.after is not None)
+                    out.append(Connection.build(page, to_node, total))
+                except Exception as exc:  # this parent's error, as a resolver would raise it
+                    out.append(exc)
+            return out
 
         super().__init__(load_fn=load)

@@ -22,7 +22,7 @@ from app.account import repository as account_repository
 from app.account.attributes import AttributeDefinition, load_definitions
 from app.account.config import AccountConfig
 from app.auth import Principal, PrincipalCache
-from app.connection import PageByParentLoader
+from app.connection import PageByParentLoader, ToNode
 from app.contacts.refs import IdentifierKeys
 from app.db import Database, Document
 from app.pagination import PerParentQuery
@@ -109,12 +109,15 @@ class Loaders:
         made: L = loader
         return made
 
-    def per_parent(self, make: Callable[[Tenant, PerParentQuery], P], query: PerParentQuery) -> P:
-        """The request's page loader of this kind for these page arguments."""
+    def per_parent(
+        self, make: Callable[[Tenant, PerParentQuery, ToNode], P], query: PerParentQuery, to_node: ToNode
+    ) -> P:
+        """The request's page loader of this kind for these page arguments, its connections'
+        nodes made by ``to_node`` (one node type per kind of loader)."""
         key = (make, query.cache_key)
         loader = self._made.get(key)
         if loader is None:
-            loader = self._made[key] = make(self._tenant, query)
+            loader = self._made[key] = make(self._tenant, query, to_node)
         made: P = loader
         return made
 

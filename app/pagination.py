@@ -176,9 +176,10 @@ def page_of_list(docs: Sequence[dict[str, Any]], sort: SortKey, first: int | Non
     return Page(docs=ordered[:size], sort=sort, has_next=len(ordered) > size, has_previous=after is not None)
 
 
-def make_page(docs: list[dict[str, Any]], size: int, sort: SortKey, after: str | None) -> Page:
-    """``docs`` were fetched with ``limit(size + 1)``: the extra one only says there is more."""
-    return Page(docs=docs[:size], sort=sort, has_next=len(docs) > size, has_previous=after is not None)
+def make_page(docs: list[dict[str, Any]], size: int, sort: SortKey, *, after: bool) -> Page:
+    """``docs`` were fetched with ``limit(size + 1)``: the extra one only says there is more.
+    ``after``: the page starts after a cursor (an empty ``after`` is no cursor)."""
+    return Page(docs=docs[:size], sort=sort, has_next=len(docs) > size, has_previous=after)
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,7 +223,7 @@ async def fetch_page(
     async def total() -> int:
         return await source.count(query)
 
-    return make_page(docs, size, sort, after), total
+    return make_page(docs, size, sort, after=position is not None), total
 
 
 def empty_page(
@@ -231,4 +232,4 @@ def empty_page(
     async def zero() -> int:
         return 0
 
-    return make_page([], page_size(first), sort, after), zero
+    return make_page([], page_size(first), sort, after=bool(after)), zero

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 from strawberry import relay
@@ -22,14 +21,14 @@ from app.activities.types import (
 from app.auth import ScopeName, requires
 from app.commerce.loaders import OrdersByContactLoader
 from app.commerce.types import ORDER_FIELDS, Cart, Order, OrderConnection
-from app.connection import Connection, DocNode, NodeT, ParentPage, as_list, doc_field, node_projection, then
+from app.connection import Connection, DocNode, as_list, doc_field, node_projection
 from app.contacts.loaders import ContactByIdLoader
 from app.context import Info
 from app.db import Document, object_id
 from app.errors import ErrorCode
 from app.graphql_errors import InputError, input_errors
 from app.inputs import DateTimeFilter, KeyedValueFilter, SortDirection
-from app.pagination import PerParentQuery, SortKey, decode_cursor, make_page, page_size
+from app.pagination import PerParentQuery, SortKey, decode_cursor, page_size
 from app.query import TimeRange
 from app.scalars import JSON, DateTime
 
@@ -195,13 +194,9 @@ class Contact(DocNode):
         sort_key = SortKey("purchaseDate", descending=sort is OrderSort.PURCHASE_DATE_DESC)
         fields = node_projection(info, ORDER_FIELDS, ("_id", "purchaseDate"))
         query = _nested_query({}, sort_key, first, after, fields)
-        loaded = info.context.loaders.per_parent(OrdersByContactLoader, query).load(self.doc["_id"])
-        return then(
-            loaded,
-            lambda page: Connection.build(
-                make_page(page[0], query.limit, sort_key, after), Order.from_doc, page[1]
-            ),
-        )
+        loader = info.context.loaders.per_parent(OrdersByContactLoader, query, Order.from_doc)
+        # The loader's future, resolving to the connection (graphql-core awaits it).
+        return cast(OrderConnection, loader.load(self.doc["_id"]))
 
     @strawberry.field(
         description="The contact's activities, newest first.",
@@ -226,13 +221,9 @@ class Contact(DocNode):
         match = build_activity_filter(where.to_filter() if where else None)
         fields = node_projection(info, ACTIVITY_FIELDS, ("_id", "ats"))
         query = _nested_query(match, sort_key, first, after, fields)
-        loaded = info.context.loaders.per_parent(ActivitiesByContactLoader, query).load(self.doc["_id"])
-        return then(
-            loaded,
-            lambda page: Connection.build(
-                make_page(page[0], query.limit, sort_key, after), Activity.from_doc, page[1]
-            ),
-        )
+        loader = info.context.loaders.per_parent(ActivitiesByContactLoader, query, Activity.from_doc)
+        # The loader's future, resolving to the connection (graphql-core awaits it).
+        return cast(ActivityConnection, loader.load(self.doc["_id"]))
 
     @classmethod
     async def docs_for(cls, info: Info, node_ids: list[str]) -> list[Document | None]:
@@ -267,18 +258,6 @@ class Contact(DocNode):
 
 def _maybe(doc: Document | None) -> Contact | None:
     return Contact.from_doc(doc) if doc else None
-
-
-def _connection(
-    to_node: Callable[[Document], NodeT], query: PerParentQuery, after: str | None
-) -> Callable[[ParentPage], Connection[NodeT]]:
-    """A parent's page (from its loader) as the nested connection."""
-
-    def build(page: ParentPage) -> Connection[NodeT]:
-        docs, total = page
-        return Connection.build(make_page(docs, query.limit, query.sort, after), to_node, total)
-
-    return build
 
 
 def _nested_query(

@@ -366,3 +366,19 @@ async def test_a_bogus_cid_shaped_cursor_id_is_only_a_position(api: Api, key: st
     data = await api.ok(QUERY, {"after": forged.rstrip("=")}, key=key)
 
     assert data["contacts"]["totalCount"] == 5
+
+
+async def test_an_empty_after_is_no_cursor_at_the_root_and_in_nested_connections(api: Api, key: str) -> None:
+    without = await api.ok(QUERY, {"first": 2}, key=key)
+    empty = await api.ok(QUERY, {"first": 2, "after": ""}, key=key)
+    assert empty == without
+    assert empty["contacts"]["pageInfo"]["hasPreviousPage"] is False
+    nested = await api.ok(
+        """{ contacts(first: 2) { edges { node {
+             activities(after: "") { pageInfo { hasPreviousPage } }
+             orders(after: "") { pageInfo { hasPreviousPage } } } } } }""",
+        key=key,
+    )
+    for edge in nested["contacts"]["edges"]:
+        assert edge["node"]["activities"]["pageInfo"]["hasPreviousPage"] is False
+        assert edge["node"]["orders"]["pageInfo"]["hasPreviousPage"] is False
