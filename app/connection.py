@@ -17,6 +17,7 @@ from strawberry import relay
 from strawberry.dataloader import DataLoader
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
+from app.compiled import ItemRead
 from app.pagination import Page, PerParentQuery, make_page
 
 if TYPE_CHECKING:
@@ -157,6 +158,7 @@ def doc_field(
             return converted(get(self.doc))
 
     read.__annotations__["return"] = graphql_type
+    read.item_read = ItemRead("doc", key, required, convert)  # type: ignore[attr-defined]  # read in line by compiled plans
     return strawberry.field(resolver=read, **field)
 
 

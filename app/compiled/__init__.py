@@ -39,9 +39,12 @@ It relies on graphql-core's ``ExecutionContext`` hooks (``execute_collected_root
 (``base_resolver``, ``PermissionExtension``): the versions it was tested with are pinned as
 ranges in pyproject.toml, and tests/compiled/test_differential.py compares it with graphql-core's
 executor on every run of the suite. Nothing outside this package imports more than
-``CompiledExecutor``.
+``CompiledExecutor`` and ``ItemRead`` (a resolver method's declaration that it returns a key
+of one of its object's attributes, e.g. ``self.doc["action"]``, which plans then read in
+line; ``app.connection.doc_field`` declares it).
 """
 
+from .planner import ItemRead
 from .runner import CompiledExecutor
 
-__all__ = ["CompiledExecutor"]
+__all__ = ["CompiledExecutor", "ItemRead"]

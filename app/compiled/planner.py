@@ -118,6 +118,7 @@ class FieldPlan:
     leaf: bool  # a scalar or enum (or a list of them): completing it needs no path
     typename: str = ""  # parent_type's name, for the paths under it
     attribute: str | None = None  # a READ of this attribute: read in line
+    item: ItemRead | None = None  # a READ of a key of an attribute (a declared ``item_read``): in line
     unchanged: str | None = None  # a leaf's in-line test (of ``v``) for values its coercion keeps
     node_id: int = 0  # id(nodes[0]): the key of its outcomes in the run's memo
 
@@ -126,6 +127,8 @@ class FieldPlan:
         self.node_id = id(self.nodes[0])
         if isinstance(self.read, _Attribute):
             self.attribute = self.read.attribute
+        elif isinstance(self.read, _Item):
+            self.item = self.read.item
         gtype = self.definition.type
         self.unchanged = _UNCHANGED.get(gtype.of_type if isinstance(gtype, GraphQLNonNull) else gtype)
 
@@ -278,7 +281,8 @@ class _Planner:
         if not callable(function):
             return None
         if base.self_parameter is not None:
-            return function
+            item = getattr(function, "item_read", None)
+            return _Item(item, function) if isinstance(item, ItemRead) else function
         return lambda _source: function()
 
     def _completer(self, gtype: Any, details: list[FieldDetails], *, nullable: bool = True) -> Completer:
@@ -344,6 +348,33 @@ def _resolver(field: StrawberryField) -> Resolver | None:
         info_parameter=info.name if info is not None else None,
         permissions=tuple(permissions),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRead:
+    """What a resolver method taking only ``self`` returns, declared so that compiled plans
+    read it in line instead of calling the method: ``self.<attribute>[key]`` when
+    ``required`` (a missing key raises ``KeyError``), else ``self.<attribute>.get(key)``,
+    passed through ``convert`` when given. Set it as the function's ``item_read`` attribute;
+    it must say exactly what the function does (graphql-core's executor calls the function)."""
+
+    attribute: str
+    key: str
+    required: bool
+    convert: Callable[[Any], Any] | None = None
+
+
+class _Item:
+    """A resolver method with a declared ``ItemRead``, which generated code reads in line."""
+
+    __slots__ = ("function", "item")
+
+    def __init__(self, item: ItemRead, function: Callable[[Any], Any]) -> None:
+        self.item = item
+        self.function = function
+
+    def __call__(self, source: Any) -> Any:
+        return self.function(source)
 
 
 class _Attribute:
@@ -469,9 +500,15 @@ def _renderer(
         names.update({f"f{i}": field, f"r{i}": field.read, f"c{i}": field.complete, f"n{i}": field.nodes[0]})
         key, path = repr(field.key), f"(path, {field.key!r}, {field.typename!r})"
         if field.kind is Kind.READ:
-            attribute = field.attribute
-            if attribute is not None and attribute.isidentifier() and not keyword.iskeyword(attribute):
+            attribute, item = field.attribute, field.item
+            if attribute is not None and _is_name(attribute):
                 lines.append(f"v = value.{attribute}")
+            elif item is not None and _is_name(item.attribute):
+                get = f"[{item.key!r}]" if item.required else f".get({item.key!r})"
+                lines.append(f"v = value.{item.attribute}{get}")
+                if item.convert is not None:
+                    names[f"cv{i}"] = item.convert
+                    lines.append(f"v = cv{i}(v)")
             else:
                 lines.append(f"v = r{i}(value)")
             lines.append(f"out[{key}] = {_complete(field, i, 'None' if field.leaf else path)}")
@@ -517,6 +554,11 @@ def _resolve_lines(field: FieldPlan, i: int, names: dict[str, Any]) -> list[str]
         "except Exception as error:",
         f"    run.failed(n{i}, value, error)",
     ]
+
+
+def _is_name(attribute: str) -> bool:
+    """Whether ``attribute`` can be read in generated code as ``value.<attribute>``."""
+    return attribute.isidentifier() and not keyword.iskeyword(attribute)
 
 
 def _complete(field: FieldPlan, i: int, path: str) -> str:

@@ -18,7 +18,7 @@ import strawberry
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
-from app.compiled import CompiledExecutor
+from app.compiled import CompiledExecutor, ItemRead
 from app.metrics import EXECUTIONS
 from tests.compiled import ordered
 
@@ -45,9 +45,30 @@ class AsyncAllowed(BasePermission):
         return bool(getattr(source, "n", 0) % 2 == 0)
 
 
+def _code(self: Item) -> str:
+    return str(self.doc["code"])
+
+
+def _label(self: Item) -> str | None:
+    return self.doc.get("label")
+
+
+# Getters that declare what they read: compiled plans read the key in line.
+_code.item_read = ItemRead("doc", "code", required=True, convert=str)  # type: ignore[attr-defined]
+_label.item_read = ItemRead("doc", "label", required=False)  # type: ignore[attr-defined]
+
+
 @strawberry.type
 class Item:
     n: int
+    code: str = strawberry.field(resolver=_code)
+    label: str | None = strawberry.field(resolver=_label)
+
+    @property
+    def doc(self) -> dict[str, Any]:
+        """A stored document: item 1 has no label, item 2 no code (a required key)."""
+        return {k: v for k, v in {"code": self.n * 11, "label": f"#{self.n}"}.items()
+                if (k, self.n) not in {("label", 1), ("code", 2)}}  # fmt: skip
 
     @strawberry.field
     async def name(self) -> str:
@@ -214,6 +235,8 @@ def executions(path: str) -> float:
         "{ nullableItems { n child { n strict boom } } }",  # errors in nested objects
         "{ items { n shaky } }",  # a plain getter failing under an async field
         "{ item { n shaky } nullableItems { shaky } }",  # ... under a sync root, and nullable items
+        "{ nullableItems { n code label } }",  # declared item reads (ItemRead), a missing key
+        "{ item { label } items { label code } }",  # ... under a sync root
         "{ items { n secret } }",  # a refused permission
         "{ items { n evenOnly } }",  # an async permission
         "{ items { n boom name child { name boom } } rootBoom }",  # several errors, in order
