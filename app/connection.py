@@ -220,9 +220,10 @@ R = TypeVar("R")
 
 def then(loaded: Awaitable[T], shape: Callable[[T], R]) -> R:
     """``shape`` applied to what a DataLoader future resolves to, as a future of its own (a
-    done-callback, no coroutine and no task: a nested page of 50 contacts is 100 fewer
-    tasks). graphql-core awaits whatever a resolver returns, so a synchronous resolver may
-    return this; it is typed as the value the field's GraphQL type says."""
+    done-callback, no coroutine and no task; ``SharedLoader.load_shaped`` makes one per key).
+    Nested connections need none: ``PageByParentLoader`` builds them in its batch.
+    graphql-core awaits whatever a resolver returns, so a synchronous resolver may return
+    this; it is typed as the value the field's GraphQL type says."""
     source = asyncio.ensure_future(loaded)
     out: asyncio.Future[R] = source.get_loop().create_future()
 

@@ -450,7 +450,9 @@ def _list(item: Completer, *, leaf: bool, nullable: bool) -> Completer:
 # objects (``f3`` is the fourth field's plan, ``r3`` its reader, ``c3`` its completer).
 # Nothing from a request but names reaches the source: response keys and type names are
 # GraphQL names (the parser admits ``[_A-Za-z][_0-9A-Za-z]*`` only), written as quoted
-# literals, and an attribute is read in line only when it is a Python identifier.
+# literals, and an attribute is read in line only when it is a Python identifier. The keys
+# of declared item reads come from the code (``ItemRead``), and only ``str`` keys are
+# written, as their ``repr``; any other declaration is called like a plain getter.
 
 
 def _compile(source: str, names: dict[str, Any], title: str) -> Any:
@@ -503,7 +505,7 @@ def _renderer(
             attribute, item = field.attribute, field.item
             if attribute is not None and _is_name(attribute):
                 lines.append(f"v = value.{attribute}")
-            elif item is not None and _is_name(item.attribute):
+            elif item is not None and _is_name(item.attribute) and type(item.key) is str:
                 get = f"[{item.key!r}]" if item.required else f".get({item.key!r})"
                 lines.append(f"v = value.{item.attribute}{get}")
                 if item.convert is not None:
