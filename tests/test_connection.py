@@ -1,5 +1,6 @@
 """Nested connections are built in their loader's batch: one command per level, each parent
-its own connection, and a parent whose connection cannot be built gets that error alone."""
+its own connection, and a parent whose connection cannot be built gets that error alone. The
+page query of a nested field is worked out once per operation."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ import pytest
 
 from app.connection import Connection, PageByParentLoader, ParentPage
 from app.pagination import PerParentQuery, SortKey
+from app.settings import Settings
+from tests.conftest import Api, email_contact
+from tests.live import graphql_ws, live_server
 
 SORT = SortKey("ats", descending=True)
 
@@ -48,3 +52,41 @@ async def test_each_parent_gets_its_connection_and_a_failure_stays_with_its_pare
     assert await third.count_fn() == 0
     with pytest.raises(ValueError, match="cannot render 4"):
         await b
+
+
+NESTED = """query Nested($n: Int!) { contacts(first: 5) { edges { node { email
+  activities(first: $n) { edges { node { action } } }
+  few: activities(first: 1) { edges { node { action } } } } } } }"""
+RECORD = (
+    'mutation($c: String!) { eventRecord(input: {contact: $c, action: "browse"}) { userErrors { code } } }'
+)
+
+
+async def test_a_nested_page_query_is_made_once_per_operation_not_once_per_connection(
+    api: Api, settings: Settings
+) -> None:
+    # Every parent at one place shares the page query worked out for its field, so a second
+    # operation on the same websocket context, with the same document and other variables,
+    # and a sibling field with other arguments must each get their own.
+    key = await api.account("acme")
+    await api.contacts("acme", email_contact("a@example.com"), email_contact("b@example.com"))
+    for contact in ("a@example.com", "b@example.com"):
+        for _ in range(3):
+            assert (await api.ok(RECORD, {"c": contact}, key=key))["eventRecord"]["userErrors"] == []
+
+    def sizes(payload: dict[str, Any]) -> list[tuple[int, int]]:
+        edges = payload["data"]["contacts"]["edges"]
+        return [(len(e["node"]["activities"]["edges"]), len(e["node"]["few"]["edges"])) for e in edges]
+
+    async with (
+        live_server(settings) as base,
+        graphql_ws(base, payload={"Authorization": f"Bearer {key}"}) as ws,
+    ):
+        assert (await ws.receive())["type"] == "connection_ack"
+        for sid, n in (("1", 2), ("2", 3), ("3", 2)):
+            await ws.subscribe(sid, NESTED, {"n": n})
+            answer = await ws.receive()
+            assert answer["type"] == "next", answer
+            assert "errors" not in answer["payload"], answer
+            assert sizes(answer["payload"]) == [(n, 1), (n, 1)]
+            assert (await ws.receive())["type"] == "complete"

@@ -191,12 +191,14 @@ class Contact(DocNode):
         after: str | None = None,
         sort: OrderSort = OrderSort.PURCHASE_DATE_DESC,
     ) -> OrderConnection:
-        sort_key = SortKey("purchaseDate", descending=sort is OrderSort.PURCHASE_DATE_DESC)
-        fields = node_projection(info, ORDER_FIELDS, ("_id", "purchaseDate"))
-        query = _nested_query({}, sort_key, first, after, fields)
-        loader = info.context.loaders.per_parent(OrdersByContactLoader, query, Order.from_doc)
+        def make() -> OrdersByContactLoader:
+            sort_key = SortKey("purchaseDate", descending=sort is OrderSort.PURCHASE_DATE_DESC)
+            fields = node_projection(info, ORDER_FIELDS, ("_id", "purchaseDate"))
+            query = _nested_query({}, sort_key, first, after, fields)
+            return info.context.loaders.per_parent(OrdersByContactLoader, query, Order.from_doc)
+
         # The loader's future, resolving to the connection (graphql-core awaits it).
-        return cast(OrderConnection, loader.load(self.doc["_id"]))
+        return cast(OrderConnection, info.context.loaders.at_field(info, make).load(self.doc["_id"]))
 
     @strawberry.field(
         description="The contact's activities, newest first.",
@@ -211,19 +213,20 @@ class Contact(DocNode):
         first: int | None = None,
         after: str | None = None,
     ) -> ActivityConnection:
-        sort_key = activity_sort(sort.value)
-        if where is not None and where.contact is not None:
-            raise InputError(
-                ErrorCode.CONTACT_ACTIVITIES_VALIDATION_ERROR,
-                "'contact' is implied under Contact.activities; use it on the root activities field",
-                ("where", "contact"),
-            )
-        match = build_activity_filter(where.to_filter() if where else None)
-        fields = node_projection(info, ACTIVITY_FIELDS, ("_id", "ats"))
-        query = _nested_query(match, sort_key, first, after, fields)
-        loader = info.context.loaders.per_parent(ActivitiesByContactLoader, query, Activity.from_doc)
+        def make() -> ActivitiesByContactLoader:
+            if where is not None and where.contact is not None:
+                raise InputError(
+                    ErrorCode.CONTACT_ACTIVITIES_VALIDATION_ERROR,
+                    "'contact' is implied under Contact.activities; use it on the root activities field",
+                    ("where", "contact"),
+                )
+            match = build_activity_filter(where.to_filter() if where else None)
+            fields = node_projection(info, ACTIVITY_FIELDS, ("_id", "ats"))
+            query = _nested_query(match, activity_sort(sort.value), first, after, fields)
+            return info.context.loaders.per_parent(ActivitiesByContactLoader, query, Activity.from_doc)
+
         # The loader's future, resolving to the connection (graphql-core awaits it).
-        return cast(ActivityConnection, loader.load(self.doc["_id"]))
+        return cast(ActivityConnection, info.context.loaders.at_field(info, make).load(self.doc["_id"]))
 
     @classmethod
     async def docs_for(cls, info: Info, node_ids: list[str]) -> list[Document | None]:
