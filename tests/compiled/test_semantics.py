@@ -9,8 +9,10 @@ read directly and read again by the fallback: they are pure.)"""
 from __future__ import annotations
 
 import asyncio
+import enum
 import time
 from collections import Counter
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -145,8 +147,59 @@ ODD_SCALARS: list[dict[str, Any]] = [
 ]
 
 
+@strawberry.interface
+class Thing:
+    n: int
+
+
+class Color(enum.Enum):
+    RED = "red"
+
+
+@strawberry.type
+class Gadget(Thing):
+    """A type with an interface (strawberry checks each value's type: compiled plans test
+    the class and the cast in line) and leaves of a custom scalar and an enum (their
+    coercion called in line)."""
+
+    when: datetime | None
+    stamp: datetime
+    color: Color | None
+
+
+@strawberry.type
+class Widget(Thing):
+    pass
+
+
+class SpecialGadget(Gadget):
+    pass
+
+
+WHEN = datetime(2025, 1, 9, 17, 47, 43)
+
+
+def gadgets() -> list[Any]:
+    return [
+        Gadget(n=0, when=WHEN, stamp=WHEN, color=Color.RED),
+        Gadget(n=1, when=None, stamp=WHEN, color=None),
+        Gadget(n=2, when="not a date", stamp=WHEN, color=Color.RED),  # type: ignore[arg-type]  # refused
+        Gadget(n=3, when=WHEN, stamp=None, color=Color.RED),  # type: ignore[arg-type]  # null in DateTime!
+        Gadget(n=4, when=WHEN, stamp=WHEN, color="blue"),  # type: ignore[arg-type]  # not an enum value
+        SpecialGadget(n=5, when=WHEN, stamp=WHEN, color=None),  # a subclass: accepted
+        strawberry.cast(Widget, Gadget(n=6, when=WHEN, stamp=WHEN, color=None)),  # cast away: refused
+        Widget(n=7),  # another type: refused
+        strawberry.cast(Gadget, SpecialGadget(n=8, when=WHEN, stamp=WHEN, color=None)),  # cast to it
+    ]
+
+
 @strawberry.type
 class Query:
+    @strawberry.field
+    def gadgets(self, pick: list[int]) -> list[Gadget | None]:
+        made = gadgets()
+        return [made[i] for i in pick]
+
     @strawberry.field
     def scalars(self) -> list[Scalars | None]:
         return [Scalars(**values) for values in ODD_SCALARS]
@@ -228,6 +281,10 @@ def executions(path: str) -> float:
         "{ items { n name } }",  # no error: compiled
         "{ class: items { def: n return: name n } }",  # aliases that are Python keywords
         "{ scalars { text ident whole real flag } }",  # scalars' coercion, its errors included
+        # custom scalars, enums and checked types: without errors (a subclass, a cast to
+        # the type), then each refusal alone (any error would send the whole run to graphql-core)
+        "{ gadgets(pick: [0, 1, 5, 8]) { n when stamp color } }",
+        *(f"{{ gadgets(pick: [{i}]) {{ n when stamp color }} }}" for i in (2, 3, 4, 6, 7)),
         "{ rootBoom items { n } }",  # an error in a root field
         "{ items { n boom } }",  # an error in one list item (nullable field)
         "{ items { n strict } }",  # a null in a non-null field: the item is null, then the list
@@ -282,3 +339,17 @@ async def test_a_slow_branch_does_not_hold_an_unrelated_one_back() -> None:
 
     assert compiled == {"data": {"slow": "slow", "fast": {"child": "late"}}, "errors": []}
     assert elapsed < 0.35  # the critical path (0.2 s), not a level at a time (0.4 s)
+
+
+async def test_checked_types_custom_scalars_and_enums_render_on_the_compiled_path() -> None:
+    before = {path: executions(path) for path in ("compiled", "fallback")}
+    body, _ = await both("{ gadgets(pick: [0, 1, 5, 8]) { n when stamp color } }")
+
+    assert executions("compiled") == before["compiled"] + 1
+    assert executions("fallback") == before["fallback"]
+    assert body["data"]["gadgets"][0] == {
+        "n": 0,
+        "when": WHEN.isoformat(),
+        "stamp": WHEN.isoformat(),
+        "color": "RED",
+    }
