@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, NewType
 
 import bson.tz_util
+import orjson
 import strawberry
 from bson import ObjectId
 from strawberry.types.scalar import ScalarDefinition
@@ -51,15 +52,27 @@ def parse_datetime_or_timestamp(value: object) -> datetime:
 def format_datetime(value: datetime) -> str:
     """ISO 8601 in UTC with milliseconds: ``2025-01-09T17:47:43.000Z``. A naive value is
     taken as UTC. Stored values are UTC already (the driver's ``utc``): no conversion and
-    no call of its Python ``utcoffset`` for them, once per date rendered."""
+    no call of its Python ``utcoffset`` for them, once per date rendered. orjson writes the
+    text (a third of what ``isoformat`` costs, which formats through ``printf`` and parses its
+    keyword); the microseconds it writes are cut to milliseconds, as ``isoformat`` does."""
     zone = value.tzinfo
-    if zone is None:
-        return value.isoformat(timespec="milliseconds") + "Z"
-    if zone is not _DRIVER_UTC and zone is not UTC and value.utcoffset() != _ZERO:
+    if zone is not None and zone is not _DRIVER_UTC and zone is not UTC and value.utcoffset() != _ZERO:
         value = value.astimezone(UTC)
+    if type(value) is not datetime:  # a subclass: orjson writes only datetime itself
+        return _isoformat(value)
+    text = orjson.dumps(value, option=_ORJSON_UTC)  # b'"YYYY-MM-DDTHH:MM:SS[.ffffff]Z"'
+    if len(text) == 29:
+        return text[1:24].decode() + "Z"
+    return text[1:20].decode() + ".000Z"  # no fraction: microsecond 0
+
+
+def _isoformat(value: datetime) -> str:
+    if value.tzinfo is None:
+        return value.isoformat(timespec="milliseconds") + "Z"
     return value.isoformat(timespec="milliseconds")[:-6] + "Z"  # without its "+00:00"
 
 
+_ORJSON_UTC = orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC
 _ZERO = timedelta(0)
 _DRIVER_UTC = bson.tz_util.utc
 

@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import bson.tz_util
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from app.scalars import format_datetime
 
@@ -27,3 +29,23 @@ from app.scalars import format_datetime
 )
 def test_format_datetime(value: datetime, text: str) -> None:
     assert format_datetime(value) == text
+
+
+ZONES = st.sampled_from(
+    [None, UTC, bson.tz_util.utc, timezone(timedelta(0), "GMT"), timezone(timedelta(hours=5, minutes=30))]
+)
+
+
+@given(st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)), ZONES)
+def test_format_datetime_writes_what_isoformat_would(naive: datetime, zone: timezone | None) -> None:
+    # The text orjson writes, cut to milliseconds, is isoformat's of the value in UTC.
+    value = naive.replace(tzinfo=zone)
+    utc = value.astimezone(UTC) if zone is not None else value.replace(tzinfo=UTC)
+    assert format_datetime(value) == utc.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def test_a_datetime_subclass_is_formatted_too() -> None:
+    class Stamp(datetime):
+        pass
+
+    assert format_datetime(Stamp(2025, 1, 9, 17, 47, 43, 5000, tzinfo=UTC)) == "2025-01-09T17:47:43.005Z"
