@@ -313,9 +313,15 @@ async def top_n_per_parent(
     ``$topN``).
 
     ``match`` must already be account-scoped (``AccountCollection.page_per_parent``).
+
+    Dates come back naive (UTC, as stored): these pages are only rendered, and the driver
+    makes each date timezone-aware with a ``datetime.replace`` call that costs more than
+    decoding the rest of an activity (12% of a 200-contact read's instructions).
+    ``format_datetime`` and the cursors take a naive date as UTC.
     """
     if "accountId" not in match:
         raise ValueError("top_n_per_parent needs an account-scoped match")
+    collection = collection.with_options(codec_options=collection.codec_options.with_options(tz_aware=False))
     sort_by = dict(sort)
     pipeline: list[Document] = [{"$match": match}]
     if seek is not None:

@@ -90,3 +90,34 @@ async def test_a_nested_page_query_is_made_once_per_operation_not_once_per_conne
             assert "errors" not in answer["payload"], answer
             assert sizes(answer["payload"]) == [(n, 1), (n, 1)]
             assert (await ws.receive())["type"] == "complete"
+
+
+ORDER = """mutation($c: String!, $id: String!, $d: DateTime!) {
+  orderRecord(input: {contact: $c, orderID: $id, purchaseDate: $d}) { userErrors { code } } }"""
+DATES = """query($c: String!, $after: String) {
+  activities(where: {contact: $c}) { edges { cursor node { id ats } } }
+  contact(ref: $c) {
+    activities(first: 2, after: $after) { edges { cursor node { id ats } } }
+    orders { edges { cursor node { purchaseDate } } } } }"""
+
+
+async def test_nested_pages_render_dates_and_cursors_as_every_other_read(api: Api) -> None:
+    # Nested pages decode their dates naive (UTC as stored): the text and the cursors must
+    # be those of the root connection, which reads them timezone-aware.
+    key = await api.account("acme")
+    await api.contacts("acme", email_contact("a@example.com"))
+    for _ in range(3):
+        assert (await api.ok(RECORD, {"c": "a@example.com"}, key=key))["eventRecord"]["userErrors"] == []
+    for n, date in enumerate(("2025-01-09T17:47:43.123Z", "1999-12-31T23:59:59.000Z")):
+        payload = await api.ok(ORDER, {"c": "a@example.com", "id": f"o{n}", "d": date}, key=key)
+        assert payload["orderRecord"]["userErrors"] == []
+
+    data = await api.ok(DATES, {"c": "a@example.com"}, key=key)
+    root = data["activities"]["edges"]
+    nested = data["contact"]["activities"]["edges"]
+    assert nested == root[:2]
+    dates = [e["node"]["purchaseDate"] for e in data["contact"]["orders"]["edges"]]
+    assert dates == ["2025-01-09T17:47:43.123Z", "1999-12-31T23:59:59.000Z"]
+    # A nested cursor pages on as the root's would.
+    after = await api.ok(DATES, {"c": "a@example.com", "after": nested[1]["cursor"]}, key=key)
+    assert after["contact"]["activities"]["edges"] == root[2:]
