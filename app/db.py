@@ -8,7 +8,7 @@ only through the domain ``repository.py`` modules, and they only through a ``Ten
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import wraps
@@ -346,6 +346,13 @@ async def top_n_per_parent(
             items = [d for d in items if d.pop("__page") == 1]
         result[group["_id"]] = (items, group["total"])
     return result
+
+
+def projection(fields: Iterable[str]) -> Document:
+    """A find projection of ``fields`` (dotted paths). A path under another one asked for
+    whole is left out: the database refuses the two together (a path collision)."""
+    paths = set(fields)
+    return {f: 1 for f in sorted(paths) if not any(f.startswith(f"{o}.") for o in paths)}
 
 
 def under(prefix: str, query: Document) -> Document:

@@ -186,7 +186,7 @@ class AccountCollection:
     ) -> list[Document]:
         """One page of the account's documents matching ``query`` (a seek filter included), in
         one round trip: the first batch holds the whole page; only ``fields`` of them, if given."""
-        projection = dict.fromkeys(fields, 1) if fields is not None else None
+        projection = db.projection(fields) if fields is not None else None
         return await self.find(query, projection).sort(sort).limit(limit).batch_size(limit).to_list()
 
     async def count(self, query: Filter) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from app.account.attributes import AttributeDefinition
 from app.account.audiences import audience_rule
@@ -25,8 +25,11 @@ async def list_contacts(
     sort: ContactOrder | None,
     first: int | None,
     after: str | None,
+    fields: Sequence[str] | None = None,
 ) -> tuple[Page, Callable[[], Awaitable[int]]]:
-    """One page of contacts, and a function counting all matches (run only if asked)."""
+    """One page of contacts, and a function counting all matches (run only if asked).
+    ``fields``: the stored fields the caller renders (the sort's and ``_id`` are added);
+    None reads whole contacts, as a page selected by activity conditions always does."""
     sort_key = contact_sort(sort, definitions)
     clauses = [build_contact_filter(where, definitions, lists)]
     conditions = [activity_condition(where.activity if where else None)]
@@ -39,4 +42,6 @@ async def list_contacts(
     if active:  # activity conditions: an aggregation, evaluated inside the database
         pages = repository.PipelinePages(tenant, contact_pipeline(query, active))
         return await fetch_page(pages, {}, sort_key, first, after)
-    return await fetch_page(repository.pages(tenant), query, sort_key, first, after)
+    if fields is not None:
+        fields = [*fields, "_id", sort_key.field]
+    return await fetch_page(repository.pages(tenant, fields), query, sort_key, first, after)

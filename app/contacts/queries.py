@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from app.auth import ScopeName, requires
-from app.connection import Connection
+from app.connection import Connection, node_projection
 from app.context import Info
 from app.graphql_errors import input_errors, user_errors_in
 
@@ -14,7 +14,7 @@ from .loaders import ContactByIdLoader
 from .merge import preview_merge
 from .merge_types import ContactMergeInput, ContactMergePayload
 from .refs import find_by_ref
-from .types import Contact, ContactConnection, ContactSort, ContactWhere
+from .types import CONTACT_FIELDS, Contact, ContactConnection, ContactSort, ContactWhere
 
 
 @strawberry.type
@@ -68,5 +68,6 @@ class ContactQueries:
             sort=sort.to_order() if sort else None,
             first=first,
             after=after,
+            fields=node_projection(info, CONTACT_FIELDS, ("_id",)),
         )
         return Connection.build(page, Contact.from_doc, count)

@@ -38,8 +38,9 @@ async def add_alias(tenant: Tenant, merged: ObjectId, survivor: ObjectId, sessio
     await aliases.insert_one({"cID": merged, "survivor": survivor}, session=session)
 
 
-def pages(tenant: Tenant) -> PageSource:
-    return tenant[CONTACTS].pages()
+def pages(tenant: Tenant, fields: Sequence[str] | None = None) -> PageSource:
+    """The account's contacts as pages: only ``fields`` of each, if given."""
+    return tenant[CONTACTS].pages(fields)
 
 
 async def insert_many(tenant: Tenant, docs: Sequence[Document]) -> list[ObjectId]:

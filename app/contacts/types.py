@@ -21,7 +21,7 @@ from app.activities.types import (
 from app.auth import ScopeName, requires
 from app.commerce.loaders import OrdersByContactLoader
 from app.commerce.types import ORDER_FIELDS, Cart, Order, OrderConnection
-from app.connection import Connection, DocNode, as_list, doc_field, node_projection
+from app.connection import Connection, DocNode, Stored, as_list, doc_field, node_projection
 from app.contacts.loaders import ContactByIdLoader
 from app.context import Info
 from app.db import Document, object_id
@@ -276,6 +276,27 @@ def _nested_query(
 
 
 ContactConnection = Connection[Contact]
+
+# The stored fields each Contact field reads: a page of contacts reads only those its
+# selection needs (a contact's attributes, consent history and supplements can be most of
+# it). A field missing here reads whole contacts.
+CONTACT_FIELDS: Stored = {
+    "id": ("_id",),
+    "cID": ("_id",),
+    "email": ("channels.email",),
+    "channels": ("channels", "consentHistory"),  # a channel's subscribeStatus(at:) and history
+    "attributes": ("attributes",),
+    "attribute": ("attributes",),
+    "lists": ("lists",),
+    "cart": ("cart",),
+    "supplements": ("supplements",),
+    "createdAt": ("createdAt",),
+    "lastModified": ("lastModified",),
+    "mergedFrom": ("mergedFrom",),
+    "version": ("version",),
+    "orders": ("_id",),
+    "activities": ("_id",),
+}
 
 
 async def contact_by_id(info: Info, cid: Any) -> Contact | None:
