@@ -4,7 +4,7 @@ Contact field, selected whole, must answer on a page exactly as on whole contact
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from bson import ObjectId
@@ -16,8 +16,7 @@ from app.schema import schema
 from app.seed import seed_demo
 from tests.conftest import Api
 
-CONTACT = schema._schema.type_map["Contact"]
-assert isinstance(CONTACT, GraphQLObjectType)
+CONTACT = cast(GraphQLObjectType, schema._schema.type_map["Contact"])
 # Arguments the selection builder does not invent: an attribute's key, a past instant of the
 # consent history (a month ago: most demo contacts were created before).
 MONTH_AGO = (datetime.now(UTC) - timedelta(days=30)).isoformat()
