@@ -43,7 +43,11 @@ class Workload:
 
 
 def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z") if value else None
+    if value is None:
+        return None
+    if value.tzinfo is None:  # a nested page's date: UTC, as stored
+        return value.isoformat(timespec="milliseconds") + "Z"
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _cart(doc: Document) -> dict[str, Any] | None:
@@ -61,13 +65,15 @@ async def _nested(db: Database, account: str, contacts: list[Document]) -> list[
     cids = [c["_id"] for c in contacts]
 
     async def top(collection: str, sort: dict[str, int], n: int) -> dict[Any, list[Document]]:
-        # The fields the response renders (and the sort's), as the gateway projects them.
+        # The fields the response renders (and the sort's), as the gateway projects them,
+        # and naive dates, as it decodes nested pages.
         fields = FLOOR_FIELDS[collection]
         pipeline = [
             {"$match": {"accountId": account, "cID": {"$in": cids}}},
             {"$group": {"_id": "$cID", "items": {"$topN": {"n": n, "sortBy": sort, "output": fields}}}},
         ]
-        return {g["_id"]: g["items"] async for g in await db[collection].aggregate(pipeline)}
+        naive = db[collection].with_options(codec_options=db.codec_options.with_options(tz_aware=False))
+        return {g["_id"]: g["items"] async for g in await naive.aggregate(pipeline)}
 
     activities, orders = await asyncio.gather(
         top("activities", {"ats": -1, "_id": -1}, 10), top("orders", {"purchaseDate": -1, "_id": -1}, 5)
@@ -139,8 +145,14 @@ async def floor_q1(db: Database, variables: dict[str, Any]) -> bytes:
 
 
 async def floor_q2(db: Database, variables: dict[str, Any]) -> bytes:
+    # Only the fields Q2 renders, as the gateway projects a page of contacts.
+    fields = {"_id": 1, "channels.email": 1, "cart": 1}
     contacts = (
-        await db["contacts"].find({"accountId": ACCOUNT}).sort("_id", 1).limit(variables["n"]).to_list()
+        await db["contacts"]
+        .find({"accountId": ACCOUNT}, fields)
+        .sort("_id", 1)
+        .limit(variables["n"])
+        .to_list()
     )
     shaped = await _nested(db, ACCOUNT, contacts)
     return orjson.dumps({"data": {"contacts": {"edges": [{"node": c} for c in shaped]}}})
