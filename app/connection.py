@@ -102,7 +102,11 @@ class DocNode(relay.Node):
     """What the Node types over one collection share: each wraps a stored document (its
     ``doc``; its ``id`` is the document's ``_id``, made a string only when a query selects
     it), and ``node(id:)`` fetches them through ``docs_for``: the type's ``lookup`` (its
-    repository's read by node id), or its own ``docs_for`` where a loader serves them."""
+    repository's read by node id), or its own ``docs_for`` where a loader serves them.
+
+    A document may hold only the fields its page's selection reads (``node_projection``),
+    and a nested page's dates are naive, UTC (``db.top_n_per_parent``): render dates with
+    ``format_datetime``, and make one aware with ``parse_datetime`` before comparing it."""
 
     lookup: ClassVar[NodeLookup | None] = None
 
