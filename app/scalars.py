@@ -63,7 +63,9 @@ def format_datetime(value: datetime) -> str:
     text = orjson.dumps(value, option=_ORJSON_UTC)  # b'"YYYY-MM-DDTHH:MM:SS[.ffffff]Z"'
     if len(text) == 29:
         return text[1:24].decode() + "Z"
-    return text[1:20].decode() + ".000Z"  # no fraction: microsecond 0
+    if len(text) == 22:  # no fraction: microsecond 0
+        return text[1:20].decode() + ".000Z"
+    return _isoformat(value.astimezone(UTC) if zone is not None else value)  # any other text
 
 
 def _isoformat(value: datetime) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import bson.tz_util
 import pytest
@@ -32,7 +33,14 @@ def test_format_datetime(value: datetime, text: str) -> None:
 
 
 ZONES = st.sampled_from(
-    [None, UTC, bson.tz_util.utc, timezone(timedelta(0), "GMT"), timezone(timedelta(hours=5, minutes=30))]
+    [
+        None,
+        UTC,
+        bson.tz_util.utc,
+        timezone(timedelta(0), "GMT"),
+        timezone(timedelta(hours=5, minutes=30)),
+        ZoneInfo("Europe/London"),
+    ]
 )
 
 
