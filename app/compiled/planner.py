@@ -63,9 +63,7 @@ from graphql.execution.collect_fields import FieldDetails, GroupedFieldSet, coll
 from graphql.pyutils import Path
 from graphql.type.introspection import TypeNameMetaFieldDef
 from strawberry.permission import BasePermission, PermissionExtension
-from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types import Info
-from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 from strawberry.types.field import StrawberryField
 
 if TYPE_CHECKING:
@@ -122,7 +120,6 @@ class FieldPlan:
     attribute: str | None = None  # a READ of this attribute: read in line
     item: ItemRead | None = None  # a READ of a key of an attribute (a declared ``item_read``): in line
     unchanged: str | None = None  # a leaf's in-line test (of ``v``) for values its coercion keeps
-    coerce: Callable[[Any], Any] | None = None  # any other scalar's or enum's coercion: called in line
     node_id: int = 0  # id(nodes[0]): the key of its outcomes in the run's memo
 
     def __post_init__(self) -> None:
@@ -133,10 +130,7 @@ class FieldPlan:
         elif isinstance(self.read, _Item):
             self.item = self.read.item
         gtype = self.definition.type
-        named = gtype.of_type if isinstance(gtype, GraphQLNonNull) else gtype
-        self.unchanged = _UNCHANGED.get(named)
-        if self.unchanged is None and is_leaf_type(named):
-            self.coerce = named.coerce_output_value
+        self.unchanged = _UNCHANGED.get(gtype.of_type if isinstance(gtype, GraphQLNonNull) else gtype)
 
 
 RunPath = tuple[Any, str | int, str | None] | None
@@ -315,7 +309,7 @@ class _Planner:
             if defer_usages:
                 raise Unsupported("@defer")
             fields = self.object_fields(gtype, grouped)
-            return _renderer(fields, gtype.name, gtype.is_type_of, _accepted_class(gtype), nullable=nullable)
+            return _renderer(fields, gtype.name, gtype.is_type_of, nullable=nullable)
         raise Unsupported(f"abstract type {gtype}")
 
 
@@ -481,46 +475,16 @@ _RUN_NAMES: dict[str, Any] = {
 }
 
 
-def _accepted_class(gtype: GraphQLObjectType) -> type | None:
-    """The class whose instances strawberry's own ``is_type_of`` of ``gtype`` accepts when they
-    carry no ``strawberry.cast``: its type's class. Generated code then tests ``type(value)``
-    and the cast in line, and calls ``is_type_of`` only for any other value. None when the
-    type's ``is_type_of`` is its definition's own, or the class could answer the cast test
-    otherwise than from its instances' ``__dict__`` (slots, ``__getattr__``, a class-level
-    cast)."""
-    definition = gtype.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
-    if gtype.is_type_of is None or definition is None or definition.is_type_of is not None:
-        return None
-    origin = definition.origin
-    if (
-        not isinstance(origin, type)
-        or not origin.__dictoffset__
-        or hasattr(origin, "__getattr__")
-        or hasattr(origin, TYPE_CAST_ATTRIBUTE)
-    ):
-        return None
-    return origin
-
-
 def _renderer(
-    fields: list[FieldPlan],
-    typename: str,
-    is_type_of: Any,
-    accepted: type | None = None,
-    *,
-    nullable: bool = True,
-    root: bool = False,
+    fields: list[FieldPlan], typename: str, is_type_of: Any, *, nullable: bool = True, root: bool = False
 ) -> Completer:
     """The completer of an object type's selection (of a field's value, null or not as
     ``nullable`` says; or of the ``root`` value): ``(value, run, path) -> the response dict``.
 
-    It checks the value's type as graphql-core does (``is_type_of``, tested in line for
-    strawberry's own check of a class, see ``_accepted_class``), then per field, in order,
-    into one dict:
+    What it does per field, in order, into one dict:
 
     * ``READ``: the value read (in line for a plain attribute), then completed (in line for
-      a built-in scalar whose coercion keeps it, and the coercion of any other scalar or
-      enum called in line; the completer otherwise).
+      a built-in scalar whose coercion keeps it; the completer otherwise).
     * ``RESOLVE``: ``run.call``; a value not ready yet waits (``run.wait``: its key is null
       until it settles), a ready one is recorded for the fallback and completed.
     """
@@ -531,11 +495,7 @@ def _renderer(
             "if value is None or value is Undefined:",
             "    return None" if nullable else "    raise Abandon",
         ]
-        if accepted is not None:
-            names.update({"T": accepted, "CAST": TYPE_CAST_ATTRIBUTE})
-            test = "(type(value) is not T or CAST in value.__dict__) and is_type_of(value, None) is not True"
-            lines += [f"if {test}:", "    raise Abandon"]
-        elif is_type_of is not None:
+        if is_type_of is not None:
             lines += ["if is_type_of(value, None) is not True:", "    raise Abandon"]
     lines += ["run.objects += 1", "out = {}"]
     for i, field in enumerate(fields):
@@ -553,22 +513,7 @@ def _renderer(
                     lines.append(f"v = cv{i}(v)")
             else:
                 lines.append(f"v = r{i}(value)")
-            if field.coerce is not None:  # as the leaf's completer does, with no call for it
-                names[f"co{i}"] = field.coerce
-                lines += [
-                    "if v is None or v is Undefined:",
-                    f"    out[{key}] = c{i}(v, run, None)",
-                    "else:",
-                    "    try:",
-                    f"        v = co{i}(v)",
-                    "    except Exception:",
-                    "        raise Abandon from None",
-                    "    if v is None or v is Undefined:",
-                    "        raise Abandon",
-                    f"    out[{key}] = v",
-                ]
-            else:
-                lines.append(f"out[{key}] = {_complete(field, i, 'None' if field.leaf else path)}")
+            lines.append(f"out[{key}] = {_complete(field, i, 'None' if field.leaf else path)}")
         else:
             lines.append(f"p = {path}")
             lines += _resolve_lines(field, i, names)

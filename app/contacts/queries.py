@@ -68,6 +68,6 @@ class ContactQueries:
             sort=sort.to_order() if sort else None,
             first=first,
             after=after,
-            fields=node_projection(info, CONTACT_FIELDS, ("_id",)),
+            fields=node_projection(info, CONTACT_FIELDS, ()),  # list_contacts adds _id and the sort
         )
         return Connection.build(page, Contact.from_doc, count)
